@@ -1,0 +1,1 @@
+"""Baton: a self-hosted shared team inbox for WhatsApp Business."""

@@ -1,0 +1,54 @@
+"""Writes for users, teams and API tokens."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from baton.agents.models import ApiToken, Role, Team, TeamMembership, User, hash_token
+from baton.core.errors import InvalidInput
+
+
+def do_create_user(
+    username: str,
+    role: str,
+    *,
+    team_name: str | None = None,
+    password: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Create a user in a team (the default team when none is named).
+
+    A manager created without a team manages every team.
+    """
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise InvalidInput(f"User {username!r} already exists.")
+        user = User(username=username, role=role, display_name=display_name)
+        user.is_staff = role == Role.ADMIN
+        user.is_superuser = role == Role.ADMIN
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        if team_name:
+            team, _ = Team.objects.get_or_create(name=team_name)
+            teams = [team]
+        elif role == Role.MANAGER:
+            teams = list(Team.objects.all())
+        else:
+            teams = list(Team.objects.filter(is_default=True))
+        for team in teams:
+            TeamMembership.objects.get_or_create(
+                team=team, user=user, defaults={"is_manager": role in (Role.MANAGER, Role.ADMIN)}
+            )
+    return user
+
+
+def do_create_api_token(user: User) -> str:
+    """Create a token and return its key; only the hash is stored, so show it once."""
+    raw = ApiToken.generate_key()
+    ApiToken.objects.create(user=user, key_hash=hash_token(raw), prefix=raw[:8])
+    return raw

@@ -1,0 +1,113 @@
+"""Request and response shapes of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field, model_validator
+
+
+class OwnerOut(Schema):
+    kind: Literal["agent", "bot"]
+    username: str
+    name: str
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    wa_id: str | None
+    user_id: str | None
+    username: str
+    phone: str
+
+
+class InboxOut(Schema):
+    id: int
+    name: str
+    phone_number_id: str
+
+
+class ConversationOut(Schema):
+    id: int
+    status: str
+    owner: OwnerOut | None
+    team: str | None
+    priority: int
+    contact: ContactOut
+    inbox: InboxOut
+    created_at: datetime
+    last_inbound_at: datetime | None
+    last_message_at: datetime | None
+    first_response_at: datetime | None
+    window_ends_at: datetime | None
+    last_message_preview: str
+
+
+class ConversationPage(Schema):
+    items: list[ConversationOut]
+    count: int
+    next_cursor: str | None = None
+
+
+class MediaOut(Schema):
+    mime_type: str
+    filename: str
+    state: str
+    url: str | None
+
+
+class ErrorDetailOut(Schema):
+    code: int | None
+    title: str
+    details: str
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    direction: str
+    type: str
+    wamid: str | None
+    text: str
+    content: dict[str, Any]
+    context: dict[str, Any]
+    reply_to_id: int | None
+    reactions: dict[str, Any]
+    author: str | None
+    media: MediaOut | None
+    status: str
+    error: ErrorDetailOut | None
+    timestamp: datetime
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+
+
+class TemplateIn(Schema):
+    name: str = Field(min_length=1)
+    language: str = "en_US"
+    parameters: list[str] = Field(default_factory=list)
+    components: list[dict[str, Any]] | None = None
+
+
+class SendMessageIn(Schema):
+    text: str | None = None
+    template: TemplateIn | None = None
+    reply_to: int | None = Field(default=None, description="Id of a message in this conversation.")
+    note: bool = Field(default=False, description="An internal note, never sent to the customer.")
+
+    @model_validator(mode="after")
+    def exactly_one_body(self) -> SendMessageIn:
+        if (self.text is None) == (self.template is None):
+            raise ValueError('give exactly one of "text" or "template"')
+        if self.note and self.template is not None:
+            raise ValueError("a note is text only")
+        return self
+
+
+class ErrorOut(Schema):
+    error: dict[str, Any]

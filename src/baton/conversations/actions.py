@@ -1,0 +1,650 @@
+"""Every write to contacts, conversations and messages.
+
+Each ``do_*`` function runs in one transaction: it changes the rows (conditional updates
+or row locks, correct on PostgreSQL and SQLite), and queues the live event for after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from baton.agents.models import Team, User
+from baton.conversations.models import (
+    CUSTOMER_SERVICE_WINDOW,
+    MEDIA_TYPES,
+    STATUS_RANK,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    MediaState,
+    Message,
+    MessageType,
+)
+from baton.conversations.serializers import conversation_dict, message_dict
+from baton.core.errors import InvalidInput, WindowClosed
+from baton.realtime.events import (
+    MANAGERS_GROUP,
+    EventType,
+    conversation_group,
+    send_event_on_commit,
+    team_group,
+    user_group,
+)
+from baton.whatsapp.models import Inbox
+from baton.whatsapp.parsing import ContactProfile, InboundMessage, StatusUpdate
+
+logger = logging.getLogger("baton.conversations")
+
+MAX_TEXT_LENGTH = 4096
+
+# ------------------------------------------------------------------------------------------
+# Audiences
+
+
+def conversation_audience(conversation: Conversation) -> list[str]:
+    """Who may see this conversation live: its owner, its team, managers, open viewers."""
+    groups = [MANAGERS_GROUP, conversation_group(conversation.pk)]
+    if conversation.team_id:
+        groups.append(team_group(conversation.team_id))
+    if conversation.owner_id:
+        groups.append(user_group(conversation.owner_id))
+    return groups
+
+
+def notify_conversation(conversation: Conversation, event_type: EventType) -> None:
+    send_event_on_commit(
+        event_type,
+        {"conversation": _jsonable(conversation_dict(conversation))},
+        conversation_audience(conversation),
+    )
+
+
+def notify_message(message: Message, event_type: EventType) -> None:
+    send_event_on_commit(
+        event_type,
+        {"conversation_id": message.conversation_id, "message": _jsonable(message_dict(message))},
+        conversation_audience(message.conversation),
+    )
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, datetime):
+        return data.isoformat()
+    return data
+
+
+# ------------------------------------------------------------------------------------------
+# Inbound
+
+
+def preview_of(msg_type: str, text: str) -> str:
+    label = {
+        MessageType.IMAGE: "📷 Photo",
+        MessageType.VIDEO: "🎥 Video",
+        MessageType.AUDIO: "🎤 Audio",
+        MessageType.DOCUMENT: "📄 Document",
+        MessageType.STICKER: "Sticker",
+        MessageType.LOCATION: "📍 Location",
+        MessageType.CONTACTS: "👤 Contact",
+        MessageType.ORDER: "🛒 Order",
+        MessageType.TEMPLATE: "Template",
+        MessageType.UNSUPPORTED: "Unsupported message",
+    }.get(MessageType(msg_type) if msg_type in MessageType.values else MessageType.UNSUPPORTED)
+    if label and text:
+        return f"{label}: {text}"[:200]
+    return (text or label or msg_type)[:200]
+
+
+def default_team() -> Team | None:
+    return Team.objects.filter(is_default=True).first()
+
+
+def upsert_contact(wa_id: str | None, user_id: str | None, profile: ContactProfile | None) -> Contact:
+    """Find the contact by BSUID, then by wa_id; create it if new. Safe under races."""
+    for _ in range(3):
+        contact = None
+        if user_id:
+            contact = Contact.objects.filter(user_id=user_id).first()
+        if contact is None and wa_id:
+            contact = Contact.objects.filter(wa_id=wa_id).first()
+        if contact is None:
+            try:
+                with transaction.atomic():
+                    return Contact.objects.create(
+                        user_id=user_id,
+                        wa_id=wa_id,
+                        parent_user_id=profile.parent_user_id if profile else "",
+                        profile_name=profile.profile_name if profile else "",
+                        username=profile.username if profile else "",
+                    )
+            except IntegrityError:
+                # A concurrent transaction created this contact and committed: read it again.
+                continue
+        changes: dict[str, Any] = {}
+        if user_id and contact.user_id != user_id:
+            changes["user_id"] = user_id
+        if wa_id and not contact.wa_id:
+            changes["wa_id"] = wa_id
+        if profile:
+            for field in ("profile_name", "username", "parent_user_id"):
+                value = getattr(profile, field)
+                if value and getattr(contact, field) != value:
+                    changes[field] = value
+        if changes:
+            try:
+                with transaction.atomic():
+                    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now(), **changes)
+            except IntegrityError:
+                logger.warning("contact %s: could not record identity %s", contact.pk, changes)
+            else:
+                for field, value in changes.items():
+                    setattr(contact, field, value)
+        return contact
+    raise RuntimeError("could not create or find contact")
+
+
+def _open_conversation_for(inbox: Inbox, contact: Contact, now: datetime) -> tuple[Conversation, bool]:
+    """The contact's open conversation on this inbox, reopening or creating one.
+
+    Precondition: the caller holds the contact's row lock (or SQLite's write lock), so no
+    other transaction can open a second conversation for this contact meanwhile; the
+    partial unique index backs this up.
+    """
+    open_conv = (
+        Conversation.objects.select_related("contact", "inbox", "owner", "team")
+        .filter(inbox=inbox, contact=contact)
+        .exclude(status=ConversationStatus.RESOLVED)
+        .first()
+    )
+    if open_conv is not None:
+        return open_conv, False
+    last = (
+        Conversation.objects.filter(inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED)
+        .order_by("-created_at")
+        .first()
+    )
+    if last is not None:
+        Conversation.objects.filter(pk=last.pk, status=ConversationStatus.RESOLVED).update(
+            status=ConversationStatus.QUEUED, owner=None, resolved_at=None
+        )
+        last.refresh_from_db()
+        return last, True
+    conversation = Conversation.objects.create(
+        inbox=inbox,
+        contact=contact,
+        status=ConversationStatus.QUEUED,
+        team=inbox.default_team or default_team(),
+    )
+    conversation = Conversation.objects.select_related("contact", "inbox", "owner", "team").get(
+        pk=conversation.pk
+    )
+    return conversation, True
+
+
+def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
+    """Store one inbound WhatsApp message. Returns None for a duplicate wamid."""
+    if Message.objects.filter(wamid=inbound.wamid).exists():
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        contact = upsert_contact(inbound.from_wa_id, inbound.from_user_id, inbound.contact)
+        # One customer at a time: concurrent webhook requests for the same contact queue here
+        # (PostgreSQL row lock; SQLite serialises writers with BEGIN IMMEDIATE).
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if Message.objects.filter(wamid=inbound.wamid).exists():
+            return None
+        conversation, is_new = _open_conversation_for(inbox, contact, now)
+        reply_to = None
+        if inbound.reply_to_wamid:
+            reply_to = Message.objects.filter(wamid=inbound.reply_to_wamid).only("pk").first()
+        media = inbound.media
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Direction.INBOUND,
+            type=inbound.type,
+            wamid=inbound.wamid,
+            text=inbound.text,
+            content=inbound.content,
+            context=inbound.context,
+            reply_to=reply_to,
+            media_id=media.media_id if media else "",
+            media_mime_type=media.mime_type if media else "",
+            media_sha256=media.sha256 if media else "",
+            media_filename=media.filename if media else "",
+            media_state=MediaState.PENDING if media else MediaState.NONE,
+            status=DeliveryStatus.RECEIVED,
+            raw=inbound.raw,
+            timestamp=inbound.timestamp,
+        )
+        message.conversation = conversation
+        _apply_side_effects(message, inbound, contact)
+        _touch_conversation_on_inbound(conversation, message)
+        if media:
+            from baton.whatsapp.tasks import download_media
+
+            download_media.enqueue(message.pk)
+        notify_conversation(
+            conversation,
+            EventType.CONVERSATION_CREATED if is_new else EventType.CONVERSATION_UPDATED,
+        )
+        notify_message(message, EventType.MESSAGE_CREATED)
+    return message
+
+
+def _touch_conversation_on_inbound(conversation: Conversation, message: Message) -> None:
+    ts = message.timestamp
+    fields: dict[str, Any] = {}
+    if conversation.last_inbound_at is None or ts > conversation.last_inbound_at:
+        fields["last_inbound_at"] = ts
+        fields["window_ends_at"] = ts + CUSTOMER_SERVICE_WINDOW
+    if conversation.last_message_at is None or ts >= conversation.last_message_at:
+        if message.type not in (MessageType.REACTION, MessageType.REVOKE, MessageType.EDIT):
+            fields["last_message_at"] = ts
+            fields["last_message_preview"] = preview_of(message.type, message.text)
+    if conversation.status == ConversationStatus.PENDING:
+        # The customer answered: the ball is back in our court.
+        fields["status"] = (
+            ConversationStatus.ASSIGNED if conversation.owner_id else ConversationStatus.QUEUED
+        )
+    if fields:
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(conversation, key, value)
+
+
+def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Contact) -> None:
+    """Reactions, edits, revokes and number changes also change earlier records."""
+    content = inbound.content
+    if inbound.type == MessageType.REACTION and content.get("message_id"):
+        target = Message.objects.filter(wamid=content["message_id"]).first()
+        if target is not None:
+            reactions = dict(target.reactions)
+            if content.get("emoji"):
+                reactions["customer"] = content["emoji"]
+            else:
+                reactions.pop("customer", None)
+            Message.objects.filter(pk=target.pk).update(reactions=reactions)
+            target.reactions = reactions
+            notify_message(target, EventType.MESSAGE_UPDATED)
+    elif inbound.type in (MessageType.EDIT, MessageType.REVOKE) and content.get("original_message_id"):
+        target = Message.objects.filter(
+            wamid=content["original_message_id"], direction=Direction.INBOUND
+        ).first()
+        if target is not None:
+            new_content = dict(target.content)
+            if inbound.type == MessageType.EDIT:
+                new_content.setdefault("edit_history", []).append(target.text)
+                new_content["edited"] = True
+                Message.objects.filter(pk=target.pk).update(text=inbound.text, content=new_content)
+                target.text = inbound.text
+            else:
+                new_content["revoked"] = True
+                Message.objects.filter(pk=target.pk).update(content=new_content)
+            target.content = new_content
+            notify_message(target, EventType.MESSAGE_UPDATED)
+    elif inbound.type == MessageType.SYSTEM and content.get("type") == "user_changed_number":
+        new_wa_id = str(content.get("wa_id") or "")
+        if new_wa_id and not Contact.objects.filter(wa_id=new_wa_id).exclude(pk=contact.pk).exists():
+            Contact.objects.filter(pk=contact.pk).update(wa_id=new_wa_id, updated_at=timezone.now())
+
+
+# ------------------------------------------------------------------------------------------
+# Delivery statuses
+
+
+def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
+    """Move an outbound message's status forward; never backwards, never out of `failed`.
+
+    Returns the message, or None when no message of ours matches (caller dead-letters it).
+    """
+    new_status = DeliveryStatus(update.status)
+    rank = STATUS_RANK[new_status]
+    with transaction.atomic():
+        message = Message.objects.filter(wamid=update.wamid).select_related("conversation").first()
+        if message is None and update.callback_data.startswith("baton:"):
+            # The send's response was lost (crash, timeout) but WhatsApp accepted it: our own
+            # id, echoed in biz_opaque_callback_data, ties the status to the message.
+            our_id = update.callback_data.removeprefix("baton:")
+            if our_id.isdigit():
+                message = (
+                    Message.objects.filter(pk=int(our_id), direction=Direction.OUTBOUND)
+                    .filter(Q(wamid__isnull=True) | Q(wamid=update.wamid))
+                    .select_related("conversation")
+                    .first()
+                )
+                if message is not None:
+                    Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=update.wamid)
+                    message.wamid = update.wamid
+        if message is None:
+            return None
+        fields: dict[str, Any] = {"status": new_status, "status_rank": rank}
+        timestamp_field = {
+            DeliveryStatus.SENT: "sent_at",
+            DeliveryStatus.DELIVERED: "delivered_at",
+            DeliveryStatus.READ: "read_at",
+            DeliveryStatus.PLAYED: "read_at",
+            DeliveryStatus.FAILED: "failed_at",
+        }[new_status]
+        fields[timestamp_field] = update.timestamp
+        if new_status == DeliveryStatus.FAILED:
+            error = update.errors[0] if update.errors else None
+            fields["error_code"] = error.code if error else None
+            fields["error_title"] = (error.title if error else "") or "Failed"
+            fields["error_details"] = (error.details if error else "") or ""
+        # Conditional update: only a higher rank wins, so reordered or repeated webhooks
+        # (a late `delivered` after `read`) change nothing, and `failed` (rank 9) is final.
+        changed = Message.objects.filter(pk=message.pk, status_rank__lt=rank).update(**fields)
+        if changed:
+            for key, value in fields.items():
+                setattr(message, key, value)
+            notify_message(message, EventType.MESSAGE_UPDATED)
+    return message
+
+
+# ------------------------------------------------------------------------------------------
+# Outbound
+
+
+def _base_body(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": conversation.contact.send_address,
+    }
+
+
+def template_body(template: dict[str, Any]) -> dict[str, Any]:
+    """Graph API ``template`` object from Baton's simpler form.
+
+    Accepts ``{"name", "language", "parameters": [..]}`` (body text parameters) or Meta's own
+    ``components`` list, passed through.
+    """
+    name = str(template.get("name") or "").strip()
+    if not name:
+        raise InvalidInput("A template needs a name.")
+    language = template.get("language") or "en_US"
+    if isinstance(language, dict):
+        language = language.get("code") or "en_US"
+    body: dict[str, Any] = {"name": name, "language": {"code": str(language)}}
+    if template.get("components"):
+        body["components"] = template["components"]
+    elif template.get("parameters"):
+        params = template["parameters"]
+        if not isinstance(params, list):
+            raise InvalidInput("Template parameters must be a list.")
+        body["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in params]}
+        ]
+    return body
+
+
+def do_queue_outbound_message(
+    conversation: Conversation,
+    author: User | None,
+    *,
+    text: str | None = None,
+    template: dict[str, Any] | None = None,
+    reply_to: Message | None = None,
+    media_file: Any = None,
+    media_type: str | None = None,
+) -> Message:
+    """Create a queued outbound message and enqueue its send, in one transaction.
+
+    The send task row is written in the same transaction as the message (the task backend
+    is the database), so an accepted reply can never be lost between the two.
+    """
+    now = timezone.now()
+    body = _base_body(conversation)
+    if reply_to is not None and reply_to.wamid:
+        body["context"] = {"message_id": reply_to.wamid}
+    if template is not None:
+        msg_type = MessageType.TEMPLATE
+        body["type"] = "template"
+        body["template"] = template_body(template)
+        shown_text = f"Template {body['template']['name']}"
+        params = template.get("parameters") or []
+        if params:
+            shown_text += ": " + ", ".join(str(p) for p in params)
+    else:
+        if not conversation.window_is_open(now):
+            raise WindowClosed(
+                "The 24-hour customer-service window is closed: the customer last wrote more "
+                "than 24 hours ago. Send an approved template to reopen the conversation.",
+                window_ends_at=conversation.window_ends_at.isoformat()
+                if conversation.window_ends_at
+                else None,
+            )
+        if media_file is not None:
+            msg_type = MessageType(media_type or "document")
+            if msg_type not in MEDIA_TYPES:
+                raise InvalidInput(f"Cannot send media of type {msg_type}.")
+            media_obj: dict[str, Any] = {}
+            if text:
+                media_obj["caption"] = text
+            if msg_type == MessageType.DOCUMENT:
+                media_obj["filename"] = getattr(media_file, "name", "file")
+            body["type"] = str(msg_type)
+            body[str(msg_type)] = media_obj
+            shown_text = text or ""
+        else:
+            shown_text = (text or "").strip()
+            if not shown_text:
+                raise InvalidInput("The message is empty.")
+            if len(shown_text) > MAX_TEXT_LENGTH:
+                raise InvalidInput(f"A WhatsApp text can have at most {MAX_TEXT_LENGTH} characters.")
+            msg_type = MessageType.TEXT
+            body["type"] = "text"
+            body["text"] = {"body": shown_text, "preview_url": "http" in shown_text}
+    with transaction.atomic():
+        message = Message(
+            conversation=conversation,
+            direction=Direction.OUTBOUND,
+            type=msg_type,
+            author=author,
+            text=shown_text,
+            reply_to=reply_to,
+            status=DeliveryStatus.QUEUED,
+            status_rank=STATUS_RANK[DeliveryStatus.QUEUED],
+            request=body,
+            timestamp=now,
+        )
+        if media_file is not None:
+            message.media_mime_type = getattr(media_file, "content_type", "") or ""
+            message.media_filename = getattr(media_file, "name", "") or ""
+            message.media_state = MediaState.READY
+            message.media_file.save(message.media_filename or "upload", media_file, save=False)
+        message.save()
+        fields: dict[str, Any] = {
+            "last_message_at": now,
+            "last_message_preview": preview_of(msg_type, shown_text),
+        }
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+        if author is not None and not author.is_bot:
+            Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
+                first_response_at=now
+            )
+        from baton.whatsapp.tasks import send_outbound_message
+
+        send_outbound_message.enqueue(message.pk)
+        notify_message(message, EventType.MESSAGE_CREATED)
+    return message
+
+
+def do_add_note(conversation: Conversation, author: User, text: str) -> Message:
+    """An internal note: seen by colleagues, never sent to the customer."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("The note is empty.")
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Direction.NOTE,
+            type=MessageType.TEXT,
+            author=author,
+            text=text,
+            status=DeliveryStatus.RECEIVED,
+            timestamp=timezone.now(),
+        )
+        notify_message(message, EventType.MESSAGE_CREATED)
+    return message
+
+
+# ------------------------------------------------------------------------------------------
+# Outbound delivery (called by the send task)
+
+
+def do_start_send(message_id: int) -> Message | None:
+    """Claim a queued message for sending (compare-and-set queued → sending).
+
+    Returns None when the message is not queued any more (already sent, being sent by
+    another worker, failed): the caller must then not send. The uncertainty check is
+    enqueued in the same transaction, so a process that dies after the request went out
+    still leaves a job that settles the message.
+    """
+    from baton.whatsapp.tasks import check_uncertain_send
+
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Message.objects.filter(
+            pk=message_id, direction=Direction.OUTBOUND, status=DeliveryStatus.QUEUED
+        ).update(
+            status=DeliveryStatus.SENDING,
+            status_rank=STATUS_RANK[DeliveryStatus.SENDING],
+            send_started_at=now,
+            next_attempt_at=None,
+        )
+        if not claimed:
+            return None
+        Message.objects.filter(pk=message_id).update(attempts=F("attempts") + 1)
+        message = Message.objects.select_related("conversation__inbox", "conversation__contact").get(
+            pk=message_id
+        )
+        check_uncertain_send.using(
+            run_after=now + timedelta(seconds=settings.BATON_SEND_UNCERTAIN_AFTER_SECONDS)
+        ).enqueue(message_id, message.attempts)
+        notify_message(message, EventType.MESSAGE_UPDATED)
+    return message
+
+
+def do_record_send_accepted(message: Message, wamid: str) -> None:
+    """WhatsApp accepted the send (HTTP 200): store the wamid; status becomes `sent`."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=wamid)
+        # A status webhook may already have moved it further (it carries our id).
+        Message.objects.filter(pk=message.pk, status_rank__lt=STATUS_RANK[DeliveryStatus.SENT]).update(
+            status=DeliveryStatus.SENT,
+            status_rank=STATUS_RANK[DeliveryStatus.SENT],
+            sent_at=timezone.now(),
+        )
+        message.refresh_from_db()
+        notify_message(message, EventType.MESSAGE_UPDATED)
+
+
+def do_schedule_send_retry(message: Message, delay_seconds: float, why: str) -> None:
+    """Put a message whose send certainly failed back in the queue for a later attempt."""
+    from baton.whatsapp.tasks import send_outbound_message
+
+    run_after = timezone.now() + timedelta(seconds=delay_seconds)
+    with transaction.atomic():
+        moved = Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.QUEUED,
+            status_rank=STATUS_RANK[DeliveryStatus.QUEUED],
+            next_attempt_at=run_after,
+            error_details=why[:2000],
+        )
+        if moved:
+            send_outbound_message.using(run_after=run_after).enqueue(message.pk)
+            message.refresh_from_db()
+            notify_message(message, EventType.MESSAGE_UPDATED)
+
+
+def do_fail_message(
+    message: Message, code: int | None, title: str, details: str, *, only_if_sending: bool = False
+) -> bool:
+    """Mark an outbound message failed with a reason people can act on."""
+    with transaction.atomic():
+        qs = Message.objects.filter(pk=message.pk).exclude(status=DeliveryStatus.FAILED)
+        if only_if_sending:
+            qs = qs.filter(status=DeliveryStatus.SENDING)
+        changed = qs.update(
+            status=DeliveryStatus.FAILED,
+            status_rank=STATUS_RANK[DeliveryStatus.FAILED],
+            error_code=code,
+            error_title=title[:255],
+            error_details=details[:2000],
+            failed_at=timezone.now(),
+            next_attempt_at=None,
+        )
+        if changed:
+            message.refresh_from_db()
+            notify_message(message, EventType.MESSAGE_UPDATED)
+    return bool(changed)
+
+
+def do_requeue_failed_message(message: Message, actor: User | None) -> Message:
+    """An agent's explicit "retry" of a failed message: a fresh send of the same request."""
+    from baton.whatsapp.tasks import send_outbound_message
+
+    with transaction.atomic():
+        moved = Message.objects.filter(
+            pk=message.pk, direction=Direction.OUTBOUND, status=DeliveryStatus.FAILED, wamid__isnull=True
+        ).update(
+            status=DeliveryStatus.QUEUED,
+            status_rank=STATUS_RANK[DeliveryStatus.QUEUED],
+            error_code=None,
+            error_title="",
+            error_details="",
+            failed_at=None,
+        )
+        if not moved:
+            raise InvalidInput("Only a failed message that WhatsApp never accepted can be retried.")
+        send_outbound_message.enqueue(message.pk)
+        message.refresh_from_db()
+        notify_message(message, EventType.MESSAGE_UPDATED)
+    return message
+
+
+def do_store_media(message: Message, content: bytes, mime_type: str, filename: str) -> None:
+    from django.core.files.base import ContentFile
+
+    with transaction.atomic():
+        message.media_file.save(filename, ContentFile(content), save=False)
+        Message.objects.filter(pk=message.pk).update(
+            media_file=message.media_file.name,
+            media_mime_type=mime_type or message.media_mime_type,
+            media_state=MediaState.READY,
+        )
+        message.media_state = MediaState.READY
+        notify_message(message, EventType.MESSAGE_UPDATED)
+
+
+def do_fail_media(message: Message, why: str) -> None:
+    with transaction.atomic():
+        content = {**message.content, "media_error": why[:500]}
+        Message.objects.filter(pk=message.pk).update(media_state=MediaState.FAILED, content=content)
+        message.media_state = MediaState.FAILED
+        message.content = content
+        notify_message(message, EventType.MESSAGE_UPDATED)
+
+
+def do_set_outbound_media_id(message: Message, media_id: str) -> None:
+    request = dict(message.request)
+    kind = request.get("type")
+    if kind in request and isinstance(request[kind], dict):
+        request[kind] = {**request[kind], "id": media_id}
+    Message.objects.filter(pk=message.pk).update(media_id=media_id, request=request)
+    message.media_id = media_id
+    message.request = request

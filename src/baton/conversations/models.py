@@ -1,0 +1,246 @@
+"""Customers, the conversations Baton holds with them, and every message in them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+
+
+class Contact(models.Model):
+    """A WhatsApp user. Identity is the BSUID (``user_id``) when known, else ``wa_id``."""
+
+    user_id = models.CharField("BSUID", max_length=128, null=True, blank=True, unique=True)
+    parent_user_id = models.CharField(max_length=128, blank=True)
+    wa_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    username = models.CharField(max_length=128, blank=True)
+    profile_name = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user_id__isnull=False) | Q(wa_id__isnull=False),
+                name="contact_has_an_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.profile_name or self.username or self.phone or self.user_id or "Unknown"
+
+    @property
+    def phone(self) -> str:
+        return f"+{self.wa_id}" if self.wa_id else ""
+
+    @property
+    def send_address(self) -> str:
+        """What to put in ``to``: the phone when known (E.164 with +), else the BSUID."""
+        return self.phone or self.user_id or ""
+
+
+class ConversationStatus(models.TextChoices):
+    BOT = "bot", "With a bot"
+    QUEUED = "queued", "Unassigned"
+    ASSIGNED = "assigned", "Assigned"
+    PENDING = "pending", "Waiting on customer"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+OPEN_STATUSES = [s for s in ConversationStatus if s != ConversationStatus.RESOLVED]
+
+
+class Priority(models.IntegerChoices):
+    LOW = 0, "Low"
+    NORMAL = 1, "Normal"
+    HIGH = 2, "High"
+    URGENT = 3, "Urgent"
+
+
+class Conversation(models.Model):
+    """A thread between one contact and one inbox, with exactly one owner at a time."""
+
+    inbox = models.ForeignKey("whatsapp.Inbox", on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(
+        max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.QUEUED
+    )
+    # The single owner: a human agent or a bot (agents.User with role=bot). NULL = unassigned.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_conversations",
+    )
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    window_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="End of the 24-hour customer-service window."
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox", "contact"],
+                condition=~Q(status=ConversationStatus.RESOLVED),
+                name="one_open_conversation_per_contact_and_inbox",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "-last_message_at"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["team", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.contact} via {self.inbox.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != ConversationStatus.RESOLVED
+
+    def window_is_open(self, now) -> bool:
+        return self.window_ends_at is not None and now < self.window_ends_at
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "From the customer"
+    OUTBOUND = "outbound", "To the customer"
+    NOTE = "note", "Internal note"
+    ACTIVITY = "activity", "Activity"
+
+
+class MessageType(models.TextChoices):
+    TEXT = "text"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    INTERACTIVE = "interactive"
+    BUTTON = "button"
+    REACTION = "reaction"
+    ORDER = "order"
+    SYSTEM = "system"
+    EDIT = "edit"
+    REVOKE = "revoke"
+    TEMPLATE = "template"
+    UNSUPPORTED = "unsupported"
+
+
+MEDIA_TYPES = {
+    MessageType.IMAGE,
+    MessageType.VIDEO,
+    MessageType.AUDIO,
+    MessageType.DOCUMENT,
+    MessageType.STICKER,
+}
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    PLAYED = "played", "Played"
+    FAILED = "failed", "Failed"
+
+
+# Statuses only move up this ladder (Meta reorders webhooks: a late `delivered` after
+# `read` must change nothing). `failed` is terminal.
+STATUS_RANK = {
+    DeliveryStatus.RECEIVED: 0,
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENDING: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+    DeliveryStatus.PLAYED: 5,
+    DeliveryStatus.FAILED: 9,
+}
+
+
+class MediaState(models.TextChoices):
+    NONE = "none", "No media"
+    PENDING = "pending", "Downloading"
+    READY = "ready", "Stored"
+    FAILED = "failed", "Download failed"
+
+
+class Message(models.Model):
+    """One item of a conversation's timeline: a WhatsApp message, a note or an activity."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    type = models.CharField(max_length=16, choices=MessageType.choices, default=MessageType.TEXT)
+    wamid = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(blank=True, help_text="Text body or media caption.")
+    content = models.JSONField(default=dict, blank=True, help_text="Type-specific fields.")
+    context = models.JSONField(default=dict, blank=True, help_text="Reply/forward context.")
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    reactions = models.JSONField(default=dict, blank=True)
+    # Media
+    media_id = models.CharField(max_length=128, blank=True)
+    media_mime_type = models.CharField(max_length=128, blank=True)
+    media_sha256 = models.CharField(max_length=128, blank=True)
+    media_filename = models.CharField(max_length=255, blank=True)
+    media_file = models.FileField(upload_to="whatsapp/%Y/%m/", blank=True)
+    media_state = models.CharField(max_length=16, choices=MediaState.choices, default=MediaState.NONE)
+    # Delivery
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
+    )
+    status_rank = models.PositiveSmallIntegerField(default=0)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=255, blank=True)
+    error_details = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    request = models.JSONField(default=dict, blank=True, help_text="Graph API body we send.")
+    raw = models.JSONField(default=dict, blank=True, help_text="Payload as WhatsApp sent it.")
+    timestamp = models.DateTimeField(help_text="When it happened (WhatsApp's time for inbound).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "timestamp"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.wamid or self.pk}"
+
+    @property
+    def is_customer_visible(self) -> bool:
+        return self.direction in (Direction.INBOUND, Direction.OUTBOUND)

@@ -1,0 +1,67 @@
+"""The WebSocket every logged-in browser holds open to receive live events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from baton.realtime.events import (
+    MANAGERS_GROUP,
+    conversation_group,
+    register_server_loop,
+    team_group,
+    user_group,
+)
+
+
+@database_sync_to_async
+def _groups_for(user: Any) -> list[str]:
+    groups = [user_group(user.pk)]
+    if user.is_manager:
+        groups.append(MANAGERS_GROUP)
+    groups += [team_group(team_id) for team_id in user.memberships.values_list("team_id", flat=True)]
+    return groups
+
+
+@database_sync_to_async
+def _may_view(user: Any, conversation_id: int) -> bool:
+    from baton.conversations.queries import visible_conversations
+
+    return visible_conversations(user).filter(pk=conversation_id).exists()
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    """Joins the groups the user may hear; the client subscribes, then fetches state."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        register_server_loop(asyncio.get_running_loop())
+        self.groups_joined = await _groups_for(user)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user": user.username})
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        action = content.get("action") if isinstance(content, dict) else None
+        if action == "watch" and str(content.get("conversation_id", "")).isdigit():
+            conversation_id = int(content["conversation_id"])
+            if await _may_view(self.scope["user"], conversation_id):
+                group = conversation_group(conversation_id)
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        elif action == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def baton_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

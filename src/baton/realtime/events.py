@@ -1,0 +1,97 @@
+"""Live events: one module that names every event and delivers it after commit.
+
+Actions decide who receives an event (that is a security decision) by naming groups built
+with the helpers below; nothing is published before the transaction commits, so nobody
+sees a change that rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("baton.realtime")
+
+
+class EventType(StrEnum):
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_UPDATED = "conversation.updated"
+    MESSAGE_CREATED = "message.created"
+    MESSAGE_UPDATED = "message.updated"
+
+
+# The event loop of the ASGI server in this process, set at startup. Code running outside
+# that loop's threads (the embedded task worker) hands events to it, because the in-memory
+# channel layer's queues belong to that loop.
+_server_loop: asyncio.AbstractEventLoop | None = None
+_server_thread_id: int | None = None
+
+
+def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop, _server_thread_id
+    _server_loop = loop
+    _server_thread_id = threading.get_ident()
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def team_group(team_id: int) -> str:
+    return f"team-{team_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation-{conversation_id}"
+
+
+MANAGERS_GROUP = "managers"
+
+
+def send_event_on_commit(event_type: EventType, payload: dict[str, Any], groups: Iterable[str]) -> None:
+    """Publish ``payload`` to ``groups`` once the current transaction commits."""
+    message = {"type": "baton.event", "event": {"type": str(event_type), **payload}}
+    targets = sorted(set(groups))
+    transaction.on_commit(lambda: publish(message, targets))
+
+
+def publish(message: dict[str, Any], groups: list[str]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def _send_all() -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+    try:
+        loop = _server_loop
+        if (
+            loop is not None
+            and loop.is_running()
+            and threading.get_ident() != _server_thread_id
+            and not _called_from_sync_to_async()
+        ):
+            # A plain thread of this process (the embedded worker): hand over to the server loop.
+            asyncio.run_coroutine_threadsafe(_send_all(), loop).result(timeout=5)
+        else:
+            async_to_sync(_send_all)()
+    except Exception:
+        # A live event is a notification, never the record: the data is committed, and
+        # clients re-fetch state on reconnect. Log and carry on.
+        logger.exception("could not publish live event %s", message["event"].get("type"))
+
+
+def _called_from_sync_to_async() -> bool:
+    """True in a thread that asgiref's sync_to_async runs for an outer event loop."""
+    from asgiref.sync import SyncToAsync
+
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None

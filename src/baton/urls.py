@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from baton.api.api import api
+from baton.whatsapp.views import whatsapp_webhook
+
+urlpatterns = [
+    path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("baton.web.urls")),
+    # Media is only served to logged-in users (see web.views.media).
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("debug-media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

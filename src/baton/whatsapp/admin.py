@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from baton.whatsapp.models import DeadLetter, Inbox
+
+
+@admin.register(Inbox)
+class InboxAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_phone_number", "phone_number_id", "is_active")
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "reason", "phone_number_id", "detail")
+    list_filter = ("reason",)
+    readonly_fields = ("created_at",)

@@ -1,0 +1,52 @@
+"""WhatsApp Business numbers connected to Baton, and webhook items we could not place."""
+
+from django.db import models
+
+
+class Inbox(models.Model):
+    """One WhatsApp Business phone number (Cloud API) that customers write to."""
+
+    name = models.CharField(max_length=100)
+    phone_number_id = models.CharField(
+        max_length=64, unique=True, help_text="Meta's stable id of the number; webhooks route on it."
+    )
+    display_phone_number = models.CharField(max_length=32, blank=True)
+    waba_id = models.CharField("WhatsApp Business Account id", max_length=64, blank=True)
+    access_token = models.TextField(help_text="System-user token with whatsapp_business_messaging.")
+    default_team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "inboxes"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_phone_number or self.phone_number_id})"
+
+
+class DeadLetter(models.Model):
+    """A webhook item Baton accepted but could not apply; kept so nothing is lost."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN_NUMBER = "unknown_number", "Unknown phone number id"
+        UNKNOWN_MESSAGE = "unknown_message", "Status for a message Baton did not send"
+        PROCESSING_ERROR = "processing_error", "Error while processing"
+        UNSUPPORTED_FIELD = "unsupported_field", "Webhook field Baton does not handle"
+        API_ERROR = "api_error", "Error reported by WhatsApp"
+
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    detail = models.TextField(blank=True)
+    phone_number_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["reason", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.phone_number_id} {self.created_at:%Y-%m-%d %H:%M}"

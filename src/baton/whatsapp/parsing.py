@@ -1,0 +1,386 @@
+"""Pure parsing of WhatsApp Cloud API webhook bodies into plain data.
+
+No database, no I/O: every function here takes decoded JSON and returns dataclasses, so the
+parser can be tested against every recorded payload. Meta's rules this module encodes
+(see shared/whatsapp-samples/PROTOCOL.md):
+
+* iterate every ``entry[]`` / ``changes[]`` / ``messages[]`` / ``statuses[]``, never ``[0]``;
+* ids, phone numbers and timestamps are strings and stay strings;
+* a sender is identified by ``from_user_id`` (BSUID) when present, else ``from`` (wa_id);
+  either may be absent or empty;
+* unknown message types are kept as ``unsupported`` with the raw payload.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+KNOWN_MESSAGE_TYPES = {
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "button",
+    "reaction",
+    "order",
+    "system",
+    "edit",
+    "revoke",
+    "unsupported",
+}
+MEDIA_MESSAGE_TYPES = {"image", "video", "audio", "document", "sticker"}
+DELIVERY_STATUSES = {"sent", "delivered", "read", "played", "failed"}
+
+
+class EnvelopeError(ValueError):
+    """The body is JSON but not a WhatsApp Business Account webhook envelope."""
+
+
+@dataclass(frozen=True)
+class ContactProfile:
+    """What ``value.contacts[]`` tells about a user."""
+
+    wa_id: str | None
+    user_id: str | None
+    parent_user_id: str
+    profile_name: str
+    username: str
+
+
+@dataclass(frozen=True)
+class Media:
+    media_id: str
+    mime_type: str
+    sha256: str
+    filename: str
+    url: str
+
+
+@dataclass(frozen=True)
+class WebhookError:
+    """An error object from ``value.errors``, ``messages[].errors`` or ``statuses[].errors``."""
+
+    code: int | None
+    title: str
+    details: str
+
+    @classmethod
+    def from_json(cls, obj: Any) -> WebhookError:
+        if not isinstance(obj, dict):
+            return cls(code=None, title=str(obj), details="")
+        code = obj.get("code")
+        try:
+            code = int(code) if code is not None else None
+        except (TypeError, ValueError):
+            code = None
+        error_data = obj.get("error_data") if isinstance(obj.get("error_data"), dict) else {}
+        details = error_data.get("details") or obj.get("details") or obj.get("message") or ""
+        return cls(code=code, title=str(obj.get("title") or obj.get("message") or ""), details=str(details))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "details": self.details}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    wamid: str
+    type: str
+    original_type: str
+    from_wa_id: str | None
+    from_user_id: str | None
+    timestamp: datetime
+    text: str
+    content: dict[str, Any]
+    context: dict[str, Any]
+    reply_to_wamid: str | None
+    media: Media | None
+    contact: ContactProfile | None
+    raw: dict[str, Any]
+
+    @property
+    def sender_key(self) -> str:
+        """Stable key for the sender, used to order work per customer."""
+        return self.from_user_id or self.from_wa_id or ""
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    wamid: str
+    status: str
+    timestamp: datetime
+    recipient_id: str | None
+    recipient_user_id: str | None
+    callback_data: str
+    errors: list[WebhookError]
+    pricing: dict[str, Any]
+    raw: dict[str, Any]
+
+
+@dataclass
+class ChangeBatch:
+    """One ``entry[].changes[]`` item: everything that happened on one of our numbers."""
+
+    waba_id: str
+    field: str
+    phone_number_id: str
+    display_phone_number: str
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    errors: list[WebhookError] = field(default_factory=list)
+    raw_value: dict[str, Any] = field(default_factory=dict)
+    unparsable: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """WhatsApp timestamps are Unix seconds as strings (some webhooks use ints)."""
+    try:
+        return datetime.fromtimestamp(int(str(value)), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise ValueError(f"invalid timestamp {value!r}") from exc
+
+
+def parse_contact(obj: dict[str, Any]) -> ContactProfile:
+    profile = obj.get("profile") if isinstance(obj.get("profile"), dict) else {}
+    return ContactProfile(
+        wa_id=_str_or_none(obj.get("wa_id")),
+        user_id=_str_or_none(obj.get("user_id")),
+        parent_user_id=str(obj.get("parent_user_id") or ""),
+        profile_name=str(profile.get("name") or ""),
+        username=str(profile.get("username") or ""),
+    )
+
+
+def _match_contact(
+    contacts: list[ContactProfile], wa_id: str | None, user_id: str | None
+) -> ContactProfile | None:
+    for contact in contacts:
+        if user_id and contact.user_id == user_id:
+            return contact
+    for contact in contacts:
+        if wa_id and contact.wa_id == wa_id:
+            return contact
+    return None
+
+
+def _media(obj: dict[str, Any]) -> Media:
+    return Media(
+        media_id=str(obj.get("id") or ""),
+        mime_type=str(obj.get("mime_type") or ""),
+        sha256=str(obj.get("sha256") or ""),
+        filename=str(obj.get("filename") or ""),
+        url=str(obj.get("url") or ""),
+    )
+
+
+def _interactive_text(interactive: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kind = interactive.get("type", "")
+    body = interactive.get(kind) if isinstance(interactive.get(kind), dict) else {}
+    content: dict[str, Any] = {"interactive_type": kind, **body}
+    if kind == "nfm_reply":
+        raw_response = body.get("response_json")
+        try:
+            content["response"] = json.loads(raw_response) if raw_response else {}
+        except (TypeError, ValueError):
+            content["response"] = {}
+            content["response_error"] = "response_json is not valid JSON"
+        return str(body.get("body") or "Form submitted"), content
+    return str(body.get("title") or ""), content
+
+
+def _contacts_summary(cards: list[Any]) -> str:
+    names = []
+    for card in cards:
+        if isinstance(card, dict):
+            name = card.get("name") if isinstance(card.get("name"), dict) else {}
+            names.append(str(name.get("formatted_name") or "contact"))
+    return ", ".join(names)
+
+
+def _body_of(msg_type: str, msg: dict[str, Any]) -> tuple[str, dict[str, Any], Media | None]:
+    """Text, type-specific content and media of one message object of a known type."""
+    obj = msg.get(msg_type)
+    obj = obj if isinstance(obj, dict) else {}
+    if msg_type == "text":
+        return str(obj.get("body") or ""), {}, None
+    if msg_type in MEDIA_MESSAGE_TYPES:
+        extras = {k: obj[k] for k in ("voice", "animated") if k in obj}
+        return str(obj.get("caption") or ""), extras, _media(obj)
+    if msg_type == "location":
+        label = obj.get("name") or obj.get("address") or ""
+        return str(label), dict(obj), None
+    if msg_type == "contacts":
+        cards = msg.get("contacts") if isinstance(msg.get("contacts"), list) else []
+        return _contacts_summary(cards), {"contacts": cards}, None
+    if msg_type == "interactive":
+        if not obj:
+            return "", {"interactive_type": "", "missing": True}, None
+        text, content = _interactive_text(obj)
+        return text, content, None
+    if msg_type == "button":
+        return str(obj.get("text") or ""), dict(obj), None
+    if msg_type == "reaction":
+        return (
+            str(obj.get("emoji") or ""),
+            {"message_id": str(obj.get("message_id") or ""), "emoji": str(obj.get("emoji") or "")},
+            None,
+        )
+    if msg_type == "order":
+        return str(obj.get("text") or ""), dict(obj), None
+    if msg_type == "system":
+        content = dict(obj)
+        if isinstance(msg.get("identity"), dict):
+            content["identity"] = msg["identity"]
+        return str(obj.get("body") or ""), content, None
+    if msg_type == "edit":
+        inner = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        inner_type = str(inner.get("type") or "")
+        inner_obj = inner.get(inner_type) if isinstance(inner.get(inner_type), dict) else {}
+        text = inner_obj.get("body") or inner_obj.get("caption") or ""
+        content = {
+            "original_message_id": str(obj.get("original_message_id") or ""),
+            "message": inner,
+        }
+        media = _media(inner_obj) if inner_type in MEDIA_MESSAGE_TYPES else None
+        return str(text), content, media
+    if msg_type == "revoke":
+        return "", {"original_message_id": str(obj.get("original_message_id") or "")}, None
+    # unsupported
+    content = {"errors": [WebhookError.from_json(e).as_dict() for e in msg.get("errors") or []]}
+    if obj.get("type"):
+        content["unsupported_type"] = str(obj.get("type"))
+    return "", content, None
+
+
+def parse_message(
+    msg: dict[str, Any], contacts: list[ContactProfile], value_errors: list[WebhookError]
+) -> InboundMessage:
+    """Parse one ``value.messages[]`` item. Raises ValueError when it has no usable id."""
+    wamid = _str_or_none(msg.get("id"))
+    if not wamid:
+        raise ValueError("message without an id")
+    original_type = str(msg.get("type") or "")
+    msg_type = original_type if original_type in KNOWN_MESSAGE_TYPES else "unsupported"
+    text, content, media = _body_of(msg_type, msg)
+    if msg_type == "unsupported" and original_type != "unsupported":
+        content["original_type"] = original_type
+    if value_errors and msg_type == "interactive" and content.get("missing"):
+        content["errors"] = [e.as_dict() for e in value_errors]
+    from_wa_id = _str_or_none(msg.get("from"))
+    from_user_id = _str_or_none(msg.get("from_user_id"))
+    contact = _match_contact(contacts, from_wa_id, from_user_id)
+    if contact is not None:
+        from_user_id = from_user_id or contact.user_id
+    if not from_wa_id and not from_user_id:
+        raise ValueError("message without a sender (neither from nor from_user_id)")
+    context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
+    if isinstance(msg.get("referral"), dict):
+        context = {**context, "referral": msg["referral"]}
+    reply_to = _str_or_none(context.get("id")) if context else None
+    return InboundMessage(
+        wamid=wamid,
+        type=msg_type,
+        original_type=original_type,
+        from_wa_id=from_wa_id,
+        from_user_id=from_user_id,
+        timestamp=parse_timestamp(msg.get("timestamp")),
+        text=text,
+        content=content,
+        context=context,
+        reply_to_wamid=reply_to,
+        media=media if media and media.media_id else None,
+        contact=contact,
+        raw=msg,
+    )
+
+
+def parse_status(obj: dict[str, Any]) -> StatusUpdate:
+    wamid = _str_or_none(obj.get("id"))
+    status = str(obj.get("status") or "")
+    if not wamid:
+        raise ValueError("status without an id")
+    if status not in DELIVERY_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    return StatusUpdate(
+        wamid=wamid,
+        status=status,
+        timestamp=parse_timestamp(obj.get("timestamp")),
+        recipient_id=_str_or_none(obj.get("recipient_id")),
+        recipient_user_id=_str_or_none(obj.get("recipient_user_id")),
+        callback_data=str(obj.get("biz_opaque_callback_data") or ""),
+        errors=[WebhookError.from_json(e) for e in obj.get("errors") or []],
+        pricing=obj.get("pricing") if isinstance(obj.get("pricing"), dict) else {},
+        raw=obj,
+    )
+
+
+def parse_webhook(body: Any) -> list[ChangeBatch]:
+    """Validate the envelope and parse every change. Raises EnvelopeError on a wrong shape.
+
+    Items that are individually broken (a message without an id, a status with an unknown
+    value) do not fail the whole body: they are returned in ``ChangeBatch.unparsable`` so the
+    caller can keep them in the dead-letter table.
+    """
+    if not isinstance(body, dict):
+        raise EnvelopeError("body must be a JSON object")
+    if body.get("object") != "whatsapp_business_account":
+        raise EnvelopeError('"object" must be "whatsapp_business_account"')
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        raise EnvelopeError('"entry" must be a list')
+    batches: list[ChangeBatch] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            raise EnvelopeError('every "entry" needs a "changes" list')
+        for change in entry["changes"]:
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                raise EnvelopeError('every change needs a "value" object')
+            batches.append(_parse_change(str(entry.get("id") or ""), change))
+    return batches
+
+
+def _parse_change(waba_id: str, change: dict[str, Any]) -> ChangeBatch:
+    value = change["value"]
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    batch = ChangeBatch(
+        waba_id=waba_id,
+        field=str(change.get("field") or ""),
+        phone_number_id=str(metadata.get("phone_number_id") or ""),
+        display_phone_number=str(metadata.get("display_phone_number") or ""),
+        raw_value=value,
+    )
+    if batch.field != "messages":
+        return batch
+    contacts = [parse_contact(c) for c in value.get("contacts") or [] if isinstance(c, dict)]
+    batch.errors = [WebhookError.from_json(e) for e in value.get("errors") or []]
+    for msg in value.get("messages") or []:
+        try:
+            if not isinstance(msg, dict):
+                raise ValueError("message is not an object")
+            batch.messages.append(parse_message(msg, contacts, batch.errors))
+        except ValueError as exc:
+            batch.unparsable.append(({"message": msg}, str(exc)))
+    for status in value.get("statuses") or []:
+        try:
+            if not isinstance(status, dict):
+                raise ValueError("status is not an object")
+            batch.statuses.append(parse_status(status))
+        except ValueError as exc:
+            batch.unparsable.append(({"status": status}, str(exc)))
+    # Meta does not promise order; apply a customer's messages in the order they were sent.
+    batch.messages.sort(key=lambda m: m.timestamp)
+    return batch

@@ -34,7 +34,9 @@ def load_sample(name: str) -> dict[str, Any]:
 
 def meta_bytes(payload: Any) -> bytes:
     """Serialise as Meta does: compact, non-ASCII as \\uXXXX, '/' escaped as '\\/'."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    return (
+        json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    )
 
 
 def post_webhook(client: Client, body: bytes, secret: str = APP_SECRET, **headers: str):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "baton.core",
     "baton.agents",
     "baton.whatsapp",
     "baton.conversations",
@@ -149,7 +150,9 @@ BATON_SEND_MAX_ATTEMPTS = int(os.environ.get("BATON_SEND_MAX_ATTEMPTS", "6"))
 BATON_SEND_RETRY_BASE_SECONDS = float(os.environ.get("BATON_SEND_RETRY_BASE_SECONDS", "2"))
 # A send whose outcome is unknown (process died or the response was lost after the
 # request went out) waits this long for a status webhook before it is shown as failed.
-BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(os.environ.get("BATON_SEND_UNCERTAIN_AFTER_SECONDS", "120"))
+BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(
+    os.environ.get("BATON_SEND_UNCERTAIN_AFTER_SECONDS", "120")
+)
 
 LOGGING = {
     "version": 1,

@@ -15,4 +15,6 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    urlpatterns.append(path("debug-media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(
+        path("debug-media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    )

@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class BatonUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Baton", {"fields": ("role", "display_name")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Baton", {"fields": ("role", "display_name")}))
     list_display = ("username", "display_name", "role", "is_active")
     list_filter = ("role", "is_active")
     inlines = [MembershipInline]

@@ -68,6 +68,9 @@ class TeamMembership(models.Model):
             models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -81,6 +84,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8, help_text="First characters, to tell tokens apart.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
 
     @staticmethod
     def generate_key() -> str:

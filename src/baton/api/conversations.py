@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Query, Schema
+from ninja.responses import Status
 
 from baton.api.api import api
 from baton.api.schemas import (
@@ -72,7 +73,9 @@ def list_messages(request: HttpRequest, conversation_id: int):
 def send_message(request: HttpRequest, conversation_id: int, payload: SendMessageIn):
     conversation = access_conversation(request.user, conversation_id)
     if payload.note:
-        return 201, message_dict(do_add_note(conversation, request.user, payload.text or ""))
+        return Status(
+            201, message_dict(do_add_note(conversation, request.user, payload.text or ""))
+        )
     reply_to = None
     if payload.reply_to is not None:
         reply_to = Message.objects.filter(pk=payload.reply_to, conversation=conversation).first()
@@ -85,4 +88,4 @@ def send_message(request: HttpRequest, conversation_id: int, payload: SendMessag
         template=payload.template.dict(exclude_none=True) if payload.template else None,
         reply_to=reply_to,
     )
-    return 201, message_dict(message)
+    return Status(201, message_dict(message))

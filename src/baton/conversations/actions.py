@@ -112,7 +112,9 @@ def default_team() -> Team | None:
     return Team.objects.filter(is_default=True).first()
 
 
-def upsert_contact(wa_id: str | None, user_id: str | None, profile: ContactProfile | None) -> Contact:
+def upsert_contact(
+    wa_id: str | None, user_id: str | None, profile: ContactProfile | None
+) -> Contact:
     """Find the contact by BSUID, then by wa_id; create it if new. Safe under races."""
     for _ in range(3):
         contact = None
@@ -146,7 +148,9 @@ def upsert_contact(wa_id: str | None, user_id: str | None, profile: ContactProfi
         if changes:
             try:
                 with transaction.atomic():
-                    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now(), **changes)
+                    Contact.objects.filter(pk=contact.pk).update(
+                        updated_at=timezone.now(), **changes
+                    )
             except IntegrityError:
                 logger.warning("contact %s: could not record identity %s", contact.pk, changes)
             else:
@@ -156,7 +160,9 @@ def upsert_contact(wa_id: str | None, user_id: str | None, profile: ContactProfi
     raise RuntimeError("could not create or find contact")
 
 
-def _open_conversation_for(inbox: Inbox, contact: Contact, now: datetime) -> tuple[Conversation, bool]:
+def _open_conversation_for(
+    inbox: Inbox, contact: Contact, now: datetime
+) -> tuple[Conversation, bool]:
     """The contact's open conversation on this inbox, reopening or creating one.
 
     Precondition: the caller holds the contact's row lock (or SQLite's write lock), so no
@@ -172,7 +178,9 @@ def _open_conversation_for(inbox: Inbox, contact: Contact, now: datetime) -> tup
     if open_conv is not None:
         return open_conv, False
     last = (
-        Conversation.objects.filter(inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED)
+        Conversation.objects.filter(
+            inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED
+        )
         .order_by("-created_at")
         .first()
     )
@@ -250,10 +258,10 @@ def _touch_conversation_on_inbound(conversation: Conversation, message: Message)
     if conversation.last_inbound_at is None or ts > conversation.last_inbound_at:
         fields["last_inbound_at"] = ts
         fields["window_ends_at"] = ts + CUSTOMER_SERVICE_WINDOW
-    if conversation.last_message_at is None or ts >= conversation.last_message_at:
-        if message.type not in (MessageType.REACTION, MessageType.REVOKE, MessageType.EDIT):
-            fields["last_message_at"] = ts
-            fields["last_message_preview"] = preview_of(message.type, message.text)
+    is_newest = conversation.last_message_at is None or ts >= conversation.last_message_at
+    if is_newest and message.type not in (MessageType.REACTION, MessageType.REVOKE, MessageType.EDIT):
+        fields["last_message_at"] = ts
+        fields["last_message_preview"] = preview_of(message.type, message.text)
     if conversation.status == ConversationStatus.PENDING:
         # The customer answered: the ball is back in our court.
         fields["status"] = (
@@ -279,7 +287,9 @@ def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Cont
             Message.objects.filter(pk=target.pk).update(reactions=reactions)
             target.reactions = reactions
             notify_message(target, EventType.MESSAGE_UPDATED)
-    elif inbound.type in (MessageType.EDIT, MessageType.REVOKE) and content.get("original_message_id"):
+    elif inbound.type in (MessageType.EDIT, MessageType.REVOKE) and content.get(
+        "original_message_id"
+    ):
         target = Message.objects.filter(
             wamid=content["original_message_id"], direction=Direction.INBOUND
         ).first()
@@ -297,7 +307,10 @@ def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Cont
             notify_message(target, EventType.MESSAGE_UPDATED)
     elif inbound.type == MessageType.SYSTEM and content.get("type") == "user_changed_number":
         new_wa_id = str(content.get("wa_id") or "")
-        if new_wa_id and not Contact.objects.filter(wa_id=new_wa_id).exclude(pk=contact.pk).exists():
+        if (
+            new_wa_id
+            and not Contact.objects.filter(wa_id=new_wa_id).exclude(pk=contact.pk).exists()
+        ):
             Contact.objects.filter(pk=contact.pk).update(wa_id=new_wa_id, updated_at=timezone.now())
 
 
@@ -326,7 +339,9 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
                     .first()
                 )
                 if message is not None:
-                    Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=update.wamid)
+                    Message.objects.filter(pk=message.pk, wamid__isnull=True).update(
+                        wamid=update.wamid
+                    )
                     message.wamid = update.wamid
         if message is None:
             return None
@@ -444,7 +459,9 @@ def do_queue_outbound_message(
             if not shown_text:
                 raise InvalidInput("The message is empty.")
             if len(shown_text) > MAX_TEXT_LENGTH:
-                raise InvalidInput(f"A WhatsApp text can have at most {MAX_TEXT_LENGTH} characters.")
+                raise InvalidInput(
+                    f"A WhatsApp text can have at most {MAX_TEXT_LENGTH} characters."
+                )
             msg_type = MessageType.TEXT
             body["type"] = "text"
             body["text"] = {"body": shown_text, "preview_url": "http" in shown_text}
@@ -529,9 +546,9 @@ def do_start_send(message_id: int) -> Message | None:
         if not claimed:
             return None
         Message.objects.filter(pk=message_id).update(attempts=F("attempts") + 1)
-        message = Message.objects.select_related("conversation__inbox", "conversation__contact").get(
-            pk=message_id
-        )
+        message = Message.objects.select_related(
+            "conversation__inbox", "conversation__contact"
+        ).get(pk=message_id)
         check_uncertain_send.using(
             run_after=now + timedelta(seconds=settings.BATON_SEND_UNCERTAIN_AFTER_SECONDS)
         ).enqueue(message_id, message.attempts)
@@ -544,7 +561,9 @@ def do_record_send_accepted(message: Message, wamid: str) -> None:
     with transaction.atomic():
         Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=wamid)
         # A status webhook may already have moved it further (it carries our id).
-        Message.objects.filter(pk=message.pk, status_rank__lt=STATUS_RANK[DeliveryStatus.SENT]).update(
+        Message.objects.filter(
+            pk=message.pk, status_rank__lt=STATUS_RANK[DeliveryStatus.SENT]
+        ).update(
             status=DeliveryStatus.SENT,
             status_rank=STATUS_RANK[DeliveryStatus.SENT],
             sent_at=timezone.now(),
@@ -600,7 +619,10 @@ def do_requeue_failed_message(message: Message, actor: User | None) -> Message:
 
     with transaction.atomic():
         moved = Message.objects.filter(
-            pk=message.pk, direction=Direction.OUTBOUND, status=DeliveryStatus.FAILED, wamid__isnull=True
+            pk=message.pk,
+            direction=Direction.OUTBOUND,
+            status=DeliveryStatus.FAILED,
+            wamid__isnull=True,
         ).update(
             status=DeliveryStatus.QUEUED,
             status_rank=STATUS_RANK[DeliveryStatus.QUEUED],

@@ -67,7 +67,9 @@ class Priority(models.IntegerChoices):
 class Conversation(models.Model):
     """A thread between one contact and one inbox, with exactly one owner at a time."""
 
-    inbox = models.ForeignKey("whatsapp.Inbox", on_delete=models.PROTECT, related_name="conversations")
+    inbox = models.ForeignKey(
+        "whatsapp.Inbox", on_delete=models.PROTECT, related_name="conversations"
+    )
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
     status = models.CharField(
         max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.QUEUED
@@ -81,7 +83,11 @@ class Conversation(models.Model):
         related_name="owned_conversations",
     )
     team = models.ForeignKey(
-        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
     )
     priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -190,7 +196,9 @@ class MediaState(models.TextChoices):
 class Message(models.Model):
     """One item of a conversation's timeline: a WhatsApp message, a note or an activity."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     direction = models.CharField(max_length=16, choices=Direction.choices)
     type = models.CharField(max_length=16, choices=MessageType.choices, default=MessageType.TEXT)
     wamid = models.CharField(max_length=255, null=True, blank=True, unique=True)
@@ -210,7 +218,9 @@ class Message(models.Model):
     media_sha256 = models.CharField(max_length=128, blank=True)
     media_filename = models.CharField(max_length=255, blank=True)
     media_file = models.FileField(upload_to="whatsapp/%Y/%m/", blank=True)
-    media_state = models.CharField(max_length=16, choices=MediaState.choices, default=MediaState.NONE)
+    media_state = models.CharField(
+        max_length=16, choices=MediaState.choices, default=MediaState.NONE
+    )
     # Delivery
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED

@@ -11,7 +11,10 @@ from baton.core.errors import NotFound
 
 
 def visible_conversations(user: Any) -> QuerySet[Conversation]:
-    """Conversations ``user`` may see. Managers and admins see all; agents their teams' and their own."""
+    """Conversations ``user`` may see.
+
+    Managers and admins see all; agents see their teams' and their own.
+    """
     qs = Conversation.objects.select_related("contact", "inbox", "owner", "team")
     if user.is_manager or user.is_superuser:
         return qs

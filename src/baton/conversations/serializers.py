@@ -76,7 +76,11 @@ def message_dict(message: Message) -> dict[str, Any]:
         ),
         "status": message.status,
         "error": (
-            {"code": message.error_code, "title": message.error_title, "details": message.error_details}
+            {
+                "code": message.error_code,
+                "title": message.error_title,
+                "details": message.error_details,
+            }
             if message.status == "failed"
             else None
         ),

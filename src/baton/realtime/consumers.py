@@ -22,7 +22,9 @@ def _groups_for(user: Any) -> list[str]:
     groups = [user_group(user.pk)]
     if user.is_manager:
         groups.append(MANAGERS_GROUP)
-    groups += [team_group(team_id) for team_id in user.memberships.values_list("team_id", flat=True)]
+    groups += [
+        team_group(team_id) for team_id in user.memberships.values_list("team_id", flat=True)
+    ]
     return groups
 
 

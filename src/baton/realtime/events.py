@@ -56,7 +56,9 @@ def conversation_group(conversation_id: int) -> str:
 MANAGERS_GROUP = "managers"
 
 
-def send_event_on_commit(event_type: EventType, payload: dict[str, Any], groups: Iterable[str]) -> None:
+def send_event_on_commit(
+    event_type: EventType, payload: dict[str, Any], groups: Iterable[str]
+) -> None:
     """Publish ``payload`` to ``groups`` once the current transaction commits."""
     message = {"type": "baton.event", "event": {"type": str(event_type), **payload}}
     targets = sorted(set(groups))

@@ -70,9 +70,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         return render(request, "web/_timeline.html", context)
     if request.htmx:
         return render(request, "web/_conversation.html", context)
-    return render(
-        request, "web/inbox.html", {**_list_context(request, conversation_id), **context}
-    )
+    return render(request, "web/inbox.html", {**_list_context(request, conversation_id), **context})
 
 
 @login_required
@@ -87,7 +85,9 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if request.POST.get("mode") == "note":
             do_add_note(conv, request.user, text)
         elif request.POST.get("template_name"):
-            params = [p.strip() for p in request.POST.get("template_params", "").split("|") if p.strip()]
+            params = [
+                p.strip() for p in request.POST.get("template_params", "").split("|") if p.strip()
+            ]
             do_queue_outbound_message(
                 conv,
                 request.user,
@@ -100,7 +100,9 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         else:
             media_type = None
             if upload is not None:
-                media_type = "image" if (upload.content_type or "").startswith("image/") else "document"
+                media_type = (
+                    "image" if (upload.content_type or "").startswith("image/") else "document"
+                )
             do_queue_outbound_message(
                 conv, request.user, text=text, media_file=upload, media_type=media_type
             )
@@ -108,7 +110,9 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         error = exc.message
     if not request.htmx:
         return redirect("web:conversation", conversation_id=conversation_id)
-    return render(request, "web/_conversation.html", _conversation_context(request, conversation_id, error))
+    return render(
+        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
+    )
 
 
 @login_required
@@ -123,7 +127,9 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
         do_requeue_failed_message(message, request.user)
     except DomainError as exc:
         error = exc.message
-    return render(request, "web/_conversation.html", _conversation_context(request, conversation_id, error))
+    return render(
+        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
+    )
 
 
 @login_required

@@ -42,12 +42,12 @@ def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
     result = IngestResult()
     inboxes: dict[str, Inbox | None] = {}
     for batch in batches:
-        if batch.field != "messages":
+        if batch.webhook_field != "messages":
             do_store_dead_letter(
                 DeadLetter.Reason.UNSUPPORTED_FIELD,
-                {"field": batch.field, "value": batch.raw_value},
+                {"field": batch.webhook_field, "value": batch.raw_value},
                 batch.phone_number_id,
-                f"webhook field {batch.field!r} is not handled",
+                f"webhook field {batch.webhook_field!r} is not handled",
             )
             result.dead_letters += 1
             continue
@@ -66,7 +66,9 @@ def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
             result.dead_letters += 1
             continue
         for item, error in batch.unparsable:
-            do_store_dead_letter(DeadLetter.Reason.PROCESSING_ERROR, item, batch.phone_number_id, error)
+            do_store_dead_letter(
+                DeadLetter.Reason.PROCESSING_ERROR, item, batch.phone_number_id, error
+            )
             result.dead_letters += 1
         if batch.errors and not batch.messages and not batch.statuses:
             do_store_dead_letter(
@@ -106,7 +108,9 @@ def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
                 reason = DeadLetter.Reason.UNKNOWN_MESSAGE
             if applied is None:
                 with transaction.atomic():
-                    do_store_dead_letter(reason, {"status": status.raw}, batch.phone_number_id, detail)
+                    do_store_dead_letter(
+                        reason, {"status": status.raw}, batch.phone_number_id, detail
+                    )
                 result.dead_letters += 1
             else:
                 result.statuses_applied += 1

@@ -28,7 +28,8 @@ HUMAN_REASONS = {
     131047: "More than 24 hours have passed since the customer last wrote. "
     "Only an approved template can reopen the conversation.",
     131048: "WhatsApp's spam rate limit was hit; slow down.",
-    131049: "WhatsApp held this marketing message back to protect the ecosystem. Try again after 24 h.",
+    131049: "WhatsApp held this marketing message back to protect the ecosystem. "
+    "Try again after 24 h.",
     131050: "The customer has stopped marketing messages from this business.",
     131051: "This message type is not supported.",
     131052: "The customer's media could not be downloaded; ask them to send it again.",

@@ -55,7 +55,8 @@ def _error_from_response(response: httpx.Response) -> GraphError:
             details=response.text[:500],
             http_status=response.status_code,
         )
-    error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    error_data = error.get("error_data")
+    error_data = error_data if isinstance(error_data, dict) else {}
     code = error.get("code")
     return GraphError(
         code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
@@ -104,10 +105,16 @@ class GraphClient:
                 GraphError(code=None, title="Unexpected response", details=str(data)[:500])
             )
         contacts = data.get("contacts") or [{}]
-        return SendResult(wamid=messages[0]["id"], wa_id=str(contacts[0].get("wa_id") or ""), body=data)
+        return SendResult(
+            wamid=messages[0]["id"], wa_id=str(contacts[0].get("wa_id") or ""), body=data
+        )
 
     def mark_read(self, wamid: str, typing: bool = False) -> None:
-        body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": wamid,
+        }
         if typing:
             body["typing_indicator"] = {"type": "text"}
         self._request("POST", f"{self.base_url}/{self.phone_number_id}/messages", json=body)

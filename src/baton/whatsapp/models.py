@@ -8,7 +8,9 @@ class Inbox(models.Model):
 
     name = models.CharField(max_length=100)
     phone_number_id = models.CharField(
-        max_length=64, unique=True, help_text="Meta's stable id of the number; webhooks route on it."
+        max_length=64,
+        unique=True,
+        help_text="Meta's stable id of the number; webhooks route on it.",
     )
     display_phone_number = models.CharField(max_length=32, blank=True)
     waba_id = models.CharField("WhatsApp Business Account id", max_length=64, blank=True)

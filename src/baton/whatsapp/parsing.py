@@ -81,9 +81,11 @@ class WebhookError:
             code = int(code) if code is not None else None
         except (TypeError, ValueError):
             code = None
-        error_data = obj.get("error_data") if isinstance(obj.get("error_data"), dict) else {}
+        error_data = _obj(obj, "error_data")
         details = error_data.get("details") or obj.get("details") or obj.get("message") or ""
-        return cls(code=code, title=str(obj.get("title") or obj.get("message") or ""), details=str(details))
+        return cls(
+            code=code, title=str(obj.get("title") or obj.get("message") or ""), details=str(details)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "title": self.title, "details": self.details}
@@ -129,7 +131,7 @@ class ChangeBatch:
     """One ``entry[].changes[]`` item: everything that happened on one of our numbers."""
 
     waba_id: str
-    field: str
+    webhook_field: str
     phone_number_id: str
     display_phone_number: str
     messages: list[InboundMessage] = field(default_factory=list)
@@ -137,6 +139,17 @@ class ChangeBatch:
     errors: list[WebhookError] = field(default_factory=list)
     raw_value: dict[str, Any] = field(default_factory=dict)
     unparsable: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+def _obj(container: Any, key: str) -> dict[str, Any]:
+    """``container[key]`` when it is a JSON object, else an empty dict (wrong shapes are data)."""
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _list(container: Any, key: str) -> list[Any]:
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, list) else []
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -155,7 +168,7 @@ def parse_timestamp(value: Any) -> datetime:
 
 
 def parse_contact(obj: dict[str, Any]) -> ContactProfile:
-    profile = obj.get("profile") if isinstance(obj.get("profile"), dict) else {}
+    profile = _obj(obj, "profile")
     return ContactProfile(
         wa_id=_str_or_none(obj.get("wa_id")),
         user_id=_str_or_none(obj.get("user_id")),
@@ -189,7 +202,7 @@ def _media(obj: dict[str, Any]) -> Media:
 
 def _interactive_text(interactive: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kind = interactive.get("type", "")
-    body = interactive.get(kind) if isinstance(interactive.get(kind), dict) else {}
+    body = _obj(interactive, kind)
     content: dict[str, Any] = {"interactive_type": kind, **body}
     if kind == "nfm_reply":
         raw_response = body.get("response_json")
@@ -206,25 +219,24 @@ def _contacts_summary(cards: list[Any]) -> str:
     names = []
     for card in cards:
         if isinstance(card, dict):
-            name = card.get("name") if isinstance(card.get("name"), dict) else {}
+            name = _obj(card, "name")
             names.append(str(name.get("formatted_name") or "contact"))
     return ", ".join(names)
 
 
 def _body_of(msg_type: str, msg: dict[str, Any]) -> tuple[str, dict[str, Any], Media | None]:
     """Text, type-specific content and media of one message object of a known type."""
-    obj = msg.get(msg_type)
-    obj = obj if isinstance(obj, dict) else {}
+    obj = _obj(msg, msg_type)
     if msg_type == "text":
         return str(obj.get("body") or ""), {}, None
     if msg_type in MEDIA_MESSAGE_TYPES:
-        extras = {k: obj[k] for k in ("voice", "animated") if k in obj}
+        extras: dict[str, Any] = {k: obj[k] for k in ("voice", "animated") if k in obj}
         return str(obj.get("caption") or ""), extras, _media(obj)
     if msg_type == "location":
         label = obj.get("name") or obj.get("address") or ""
         return str(label), dict(obj), None
     if msg_type == "contacts":
-        cards = msg.get("contacts") if isinstance(msg.get("contacts"), list) else []
+        cards = _list(msg, "contacts")
         return _contacts_summary(cards), {"contacts": cards}, None
     if msg_type == "interactive":
         if not obj:
@@ -247,9 +259,9 @@ def _body_of(msg_type: str, msg: dict[str, Any]) -> tuple[str, dict[str, Any], M
             content["identity"] = msg["identity"]
         return str(obj.get("body") or ""), content, None
     if msg_type == "edit":
-        inner = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+        inner = _obj(obj, "message")
         inner_type = str(inner.get("type") or "")
-        inner_obj = inner.get(inner_type) if isinstance(inner.get(inner_type), dict) else {}
+        inner_obj = _obj(inner, inner_type)
         text = inner_obj.get("body") or inner_obj.get("caption") or ""
         content = {
             "original_message_id": str(obj.get("original_message_id") or ""),
@@ -287,7 +299,7 @@ def parse_message(
         from_user_id = from_user_id or contact.user_id
     if not from_wa_id and not from_user_id:
         raise ValueError("message without a sender (neither from nor from_user_id)")
-    context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
+    context = _obj(msg, "context")
     if isinstance(msg.get("referral"), dict):
         context = {**context, "referral": msg["referral"]}
     reply_to = _str_or_none(context.get("id")) if context else None
@@ -323,7 +335,7 @@ def parse_status(obj: dict[str, Any]) -> StatusUpdate:
         recipient_user_id=_str_or_none(obj.get("recipient_user_id")),
         callback_data=str(obj.get("biz_opaque_callback_data") or ""),
         errors=[WebhookError.from_json(e) for e in obj.get("errors") or []],
-        pricing=obj.get("pricing") if isinstance(obj.get("pricing"), dict) else {},
+        pricing=_obj(obj, "pricing"),
         raw=obj,
     )
 
@@ -355,15 +367,15 @@ def parse_webhook(body: Any) -> list[ChangeBatch]:
 
 def _parse_change(waba_id: str, change: dict[str, Any]) -> ChangeBatch:
     value = change["value"]
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    metadata = _obj(value, "metadata")
     batch = ChangeBatch(
         waba_id=waba_id,
-        field=str(change.get("field") or ""),
+        webhook_field=str(change.get("field") or ""),
         phone_number_id=str(metadata.get("phone_number_id") or ""),
         display_phone_number=str(metadata.get("display_phone_number") or ""),
         raw_value=value,
     )
-    if batch.field != "messages":
+    if batch.webhook_field != "messages":
         return batch
     contacts = [parse_contact(c) for c in value.get("contacts") or [] if isinstance(c, dict)]
     batch.errors = [WebhookError.from_json(e) for e in value.get("errors") or []]

@@ -64,11 +64,16 @@ def send_outbound_message(message_id: int) -> str:
         return "skipped: not queued"
     client = client_for(message)
     try:
-        if message.type in ("image", "document", "video", "audio", "sticker") and not message.media_id:
+        if (
+            message.type in ("image", "document", "video", "audio", "sticker")
+            and not message.media_id
+        ):
             with message.media_file.open("rb") as fh:
                 content = fh.read()
             media_id = client.upload_media(
-                content, message.media_mime_type or "application/octet-stream", message.media_filename
+                content,
+                message.media_mime_type or "application/octet-stream",
+                message.media_filename,
             )
             do_set_outbound_media_id(message, media_id)
         body = {**message.request, "biz_opaque_callback_data": f"baton:{message.pk}"}

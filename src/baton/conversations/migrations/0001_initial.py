@@ -6,114 +6,316 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
-        ('whatsapp', '0001_initial'),
+        ("agents", "0001_initial"),
+        ("whatsapp", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(blank=True, max_length=128, null=True, unique=True, verbose_name='BSUID')),
-                ('parent_user_id', models.CharField(blank=True, max_length=128)),
-                ('wa_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('username', models.CharField(blank=True, max_length=128)),
-                ('profile_name', models.CharField(blank=True, max_length=256)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "user_id",
+                    models.CharField(
+                        blank=True, max_length=128, null=True, unique=True, verbose_name="BSUID"
+                    ),
+                ),
+                ("parent_user_id", models.CharField(blank=True, max_length=128)),
+                ("wa_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("username", models.CharField(blank=True, max_length=128)),
+                ("profile_name", models.CharField(blank=True, max_length=256)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('user_id__isnull', False), ('wa_id__isnull', False), _connector='OR'), name='contact_has_an_identity')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("user_id__isnull", False), ("wa_id__isnull", False), _connector="OR"
+                        ),
+                        name="contact_has_an_identity",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('bot', 'With a bot'), ('queued', 'Unassigned'), ('assigned', 'Assigned'), ('pending', 'Waiting on customer'), ('snoozed', 'Snoozed'), ('resolved', 'Resolved')], default='queued', max_length=16)),
-                ('priority', models.IntegerField(choices=[(0, 'Low'), (1, 'Normal'), (2, 'High'), (3, 'Urgent')], default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_inbound_at', models.DateTimeField(blank=True, null=True)),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_at', models.DateTimeField(blank=True, null=True)),
-                ('window_ends_at', models.DateTimeField(blank=True, help_text='End of the 24-hour customer-service window.', null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('last_message_preview', models.CharField(blank=True, max_length=200)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conversations', to='conversations.contact')),
-                ('inbox', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conversations', to='whatsapp.inbox')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_conversations', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversations', to='agents.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("bot", "With a bot"),
+                            ("queued", "Unassigned"),
+                            ("assigned", "Assigned"),
+                            ("pending", "Waiting on customer"),
+                            ("snoozed", "Snoozed"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.IntegerField(
+                        choices=[(0, "Low"), (1, "Normal"), (2, "High"), (3, "Urgent")], default=1
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_inbound_at", models.DateTimeField(blank=True, null=True)),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "window_ends_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="End of the 24-hour customer-service window.",
+                        null=True,
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("last_message_preview", models.CharField(blank=True, max_length=200)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="conversations",
+                        to="conversations.contact",
+                    ),
+                ),
+                (
+                    "inbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="conversations",
+                        to="whatsapp.inbox",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_conversations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="conversations",
+                        to="agents.team",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('inbound', 'From the customer'), ('outbound', 'To the customer'), ('note', 'Internal note'), ('activity', 'Activity')], max_length=16)),
-                ('type', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video'), ('audio', 'Audio'), ('document', 'Document'), ('sticker', 'Sticker'), ('location', 'Location'), ('contacts', 'Contacts'), ('interactive', 'Interactive'), ('button', 'Button'), ('reaction', 'Reaction'), ('order', 'Order'), ('system', 'System'), ('edit', 'Edit'), ('revoke', 'Revoke'), ('template', 'Template'), ('unsupported', 'Unsupported')], default='text', max_length=16)),
-                ('wamid', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('text', models.TextField(blank=True, help_text='Text body or media caption.')),
-                ('content', models.JSONField(blank=True, default=dict, help_text='Type-specific fields.')),
-                ('context', models.JSONField(blank=True, default=dict, help_text='Reply/forward context.')),
-                ('reactions', models.JSONField(blank=True, default=dict)),
-                ('media_id', models.CharField(blank=True, max_length=128)),
-                ('media_mime_type', models.CharField(blank=True, max_length=128)),
-                ('media_sha256', models.CharField(blank=True, max_length=128)),
-                ('media_filename', models.CharField(blank=True, max_length=255)),
-                ('media_file', models.FileField(blank=True, upload_to='whatsapp/%Y/%m/')),
-                ('media_state', models.CharField(choices=[('none', 'No media'), ('pending', 'Downloading'), ('ready', 'Stored'), ('failed', 'Download failed')], default='none', max_length=16)),
-                ('status', models.CharField(choices=[('received', 'Received'), ('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'), ('played', 'Played'), ('failed', 'Failed')], default='received', max_length=16)),
-                ('status_rank', models.PositiveSmallIntegerField(default=0)),
-                ('error_code', models.IntegerField(blank=True, null=True)),
-                ('error_title', models.CharField(blank=True, max_length=255)),
-                ('error_details', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('send_started_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('request', models.JSONField(blank=True, default=dict, help_text='Graph API body we send.')),
-                ('raw', models.JSONField(blank=True, default=dict, help_text='Payload as WhatsApp sent it.')),
-                ('timestamp', models.DateTimeField(help_text="When it happened (WhatsApp's time for inbound).")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='conversations.conversation')),
-                ('reply_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replies', to='conversations.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "From the customer"),
+                            ("outbound", "To the customer"),
+                            ("note", "Internal note"),
+                            ("activity", "Activity"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("image", "Image"),
+                            ("video", "Video"),
+                            ("audio", "Audio"),
+                            ("document", "Document"),
+                            ("sticker", "Sticker"),
+                            ("location", "Location"),
+                            ("contacts", "Contacts"),
+                            ("interactive", "Interactive"),
+                            ("button", "Button"),
+                            ("reaction", "Reaction"),
+                            ("order", "Order"),
+                            ("system", "System"),
+                            ("edit", "Edit"),
+                            ("revoke", "Revoke"),
+                            ("template", "Template"),
+                            ("unsupported", "Unsupported"),
+                        ],
+                        default="text",
+                        max_length=16,
+                    ),
+                ),
+                ("wamid", models.CharField(blank=True, max_length=255, null=True, unique=True)),
+                ("text", models.TextField(blank=True, help_text="Text body or media caption.")),
+                (
+                    "content",
+                    models.JSONField(blank=True, default=dict, help_text="Type-specific fields."),
+                ),
+                (
+                    "context",
+                    models.JSONField(blank=True, default=dict, help_text="Reply/forward context."),
+                ),
+                ("reactions", models.JSONField(blank=True, default=dict)),
+                ("media_id", models.CharField(blank=True, max_length=128)),
+                ("media_mime_type", models.CharField(blank=True, max_length=128)),
+                ("media_sha256", models.CharField(blank=True, max_length=128)),
+                ("media_filename", models.CharField(blank=True, max_length=255)),
+                ("media_file", models.FileField(blank=True, upload_to="whatsapp/%Y/%m/")),
+                (
+                    "media_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "No media"),
+                            ("pending", "Downloading"),
+                            ("ready", "Stored"),
+                            ("failed", "Download failed"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("delivered", "Delivered"),
+                            ("read", "Read"),
+                            ("played", "Played"),
+                            ("failed", "Failed"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("status_rank", models.PositiveSmallIntegerField(default=0)),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("error_title", models.CharField(blank=True, max_length=255)),
+                ("error_details", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("send_started_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "request",
+                    models.JSONField(blank=True, default=dict, help_text="Graph API body we send."),
+                ),
+                (
+                    "raw",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Payload as WhatsApp sent it."
+                    ),
+                ),
+                (
+                    "timestamp",
+                    models.DateTimeField(
+                        help_text="When it happened (WhatsApp's time for inbound)."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "reply_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="replies",
+                        to="conversations.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['timestamp', 'id'],
+                "ordering": ["timestamp", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['status', '-last_message_at'], name='conversatio_status_af96cc_idx'),
+            model_name="conversation",
+            index=models.Index(
+                fields=["status", "-last_message_at"], name="conversatio_status_af96cc_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['owner', 'status'], name='conversatio_owner_i_8ba0a4_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["owner", "status"], name="conversatio_owner_i_8ba0a4_idx"),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['team', 'status'], name='conversatio_team_id_ddf1d2_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["team", "status"], name="conversatio_team_id_ddf1d2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'resolved'), _negated=True), fields=('inbox', 'contact'), name='one_open_conversation_per_contact_and_inbox'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "resolved"), _negated=True),
+                fields=("inbox", "contact"),
+                name="one_open_conversation_per_contact_and_inbox",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['conversation', 'timestamp'], name='conversatio_convers_70c0ca_idx'),
+            model_name="message",
+            index=models.Index(
+                fields=["conversation", "timestamp"], name="conversatio_convers_70c0ca_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='conversatio_status_99d736_idx'),
+            model_name="message",
+            index=models.Index(
+                fields=["status", "next_attempt_at"], name="conversatio_status_99d736_idx"
+            ),
         ),
     ]

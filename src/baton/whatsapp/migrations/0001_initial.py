@@ -5,46 +5,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('unknown_number', 'Unknown phone number id'), ('unknown_message', 'Status for a message Baton did not send'), ('processing_error', 'Error while processing'), ('unsupported_field', 'Webhook field Baton does not handle'), ('api_error', 'Error reported by WhatsApp')], max_length=32)),
-                ('detail', models.TextField(blank=True)),
-                ('phone_number_id', models.CharField(blank=True, max_length=64)),
-                ('payload', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('replayed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("unknown_number", "Unknown phone number id"),
+                            ("unknown_message", "Status for a message Baton did not send"),
+                            ("processing_error", "Error while processing"),
+                            ("unsupported_field", "Webhook field Baton does not handle"),
+                            ("api_error", "Error reported by WhatsApp"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("detail", models.TextField(blank=True)),
+                ("phone_number_id", models.CharField(blank=True, max_length=64)),
+                ("payload", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("replayed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['reason', 'created_at'], name='whatsapp_de_reason_b98d08_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["reason", "created_at"], name="whatsapp_de_reason_b98d08_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Inbox',
+            name="Inbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('phone_number_id', models.CharField(help_text="Meta's stable id of the number; webhooks route on it.", max_length=64, unique=True)),
-                ('display_phone_number', models.CharField(blank=True, max_length=32)),
-                ('waba_id', models.CharField(blank=True, max_length=64, verbose_name='WhatsApp Business Account id')),
-                ('access_token', models.TextField(help_text='System-user token with whatsapp_business_messaging.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('default_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "phone_number_id",
+                    models.CharField(
+                        help_text="Meta's stable id of the number; webhooks route on it.",
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                ("display_phone_number", models.CharField(blank=True, max_length=32)),
+                (
+                    "waba_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="WhatsApp Business Account id"
+                    ),
+                ),
+                (
+                    "access_token",
+                    models.TextField(
+                        help_text="System-user token with whatsapp_business_messaging."
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "default_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agents.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'inboxes',
-                'ordering': ['name'],
+                "verbose_name_plural": "inboxes",
+                "ordering": ["name"],
             },
         ),
     ]

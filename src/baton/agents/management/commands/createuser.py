@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--role", choices=[Role.AGENT, Role.MANAGER, Role.ADMIN, Role.BOT], default=Role.AGENT)
+        parser.add_argument(
+            "--role", choices=[Role.AGENT, Role.MANAGER, Role.ADMIN, Role.BOT], default=Role.AGENT
+        )
         parser.add_argument("--team", help="Team to join (created if it does not exist).")
         parser.add_argument("--password", help="Password; without it the user cannot log in yet.")
         parser.add_argument("--name", default="", help="Display name.")

@@ -1,0 +1,45 @@
+# Baton — the single entry point for people and CI alike.
+# `make demo` and `make test` work from a fresh clone: they create .venv and install first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+BATON  := $(BIN)/baton
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test test-postgres lint format bench browsers clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "==> Creating virtualenv in $(VENV) with $(PYTHON)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> Installing Baton and its development tools"
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev]"
+	@touch $(STAMP)
+
+demo: install
+	$(BATON) demo
+
+test: install
+	$(BIN)/pytest
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src/baton/conversations src/baton/whatsapp src/baton/agents src/baton/core
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -112,16 +112,22 @@ def default_team() -> Team | None:
     return Team.objects.filter(is_default=True).first()
 
 
-def upsert_contact(
-    wa_id: str | None, user_id: str | None, profile: ContactProfile | None
-) -> Contact:
-    """Find the contact by BSUID, then by wa_id; create it if new. Safe under races."""
+def lock_contact(wa_id: str | None, user_id: str | None, profile: ContactProfile | None) -> Contact:
+    """Find the contact by BSUID or wa_id and lock its row, creating it if new.
+
+    The row lock serialises all inbound work for one customer (PostgreSQL; SQLite already
+    serialises writers with BEGIN IMMEDIATE). Must run inside a transaction.
+    """
+    identity = Q()
+    if user_id:
+        identity |= Q(user_id=user_id)
+    if wa_id:
+        identity |= Q(wa_id=wa_id)
     for _ in range(3):
-        contact = None
-        if user_id:
-            contact = Contact.objects.filter(user_id=user_id).first()
-        if contact is None and wa_id:
-            contact = Contact.objects.filter(wa_id=wa_id).first()
+        found = list(Contact.objects.select_for_update().filter(identity)[:2])
+        # Prefer the BSUID match: it is the stable identity (PROTOCOL §8.2).
+        found.sort(key=lambda c: 0 if user_id and c.user_id == user_id else 1)
+        contact = found[0] if found else None
         if contact is None:
             try:
                 with transaction.atomic():
@@ -135,86 +141,86 @@ def upsert_contact(
             except IntegrityError:
                 # A concurrent transaction created this contact and committed: read it again.
                 continue
-        changes: dict[str, Any] = {}
-        if user_id and contact.user_id != user_id:
-            changes["user_id"] = user_id
-        if wa_id and not contact.wa_id:
-            changes["wa_id"] = wa_id
-        if profile:
-            for field in ("profile_name", "username", "parent_user_id"):
-                value = getattr(profile, field)
-                if value and getattr(contact, field) != value:
-                    changes[field] = value
-        if changes:
-            try:
-                with transaction.atomic():
-                    Contact.objects.filter(pk=contact.pk).update(
-                        updated_at=timezone.now(), **changes
-                    )
-            except IntegrityError:
-                logger.warning("contact %s: could not record identity %s", contact.pk, changes)
-            else:
-                for field, value in changes.items():
-                    setattr(contact, field, value)
+        _update_contact_identity(contact, wa_id, user_id, profile)
         return contact
     raise RuntimeError("could not create or find contact")
 
 
-def _open_conversation_for(
-    inbox: Inbox, contact: Contact, now: datetime
-) -> tuple[Conversation, bool]:
+def _update_contact_identity(
+    contact: Contact, wa_id: str | None, user_id: str | None, profile: ContactProfile | None
+) -> None:
+    """Record what a later webhook reveals: a BSUID, a phone number, a new profile name."""
+    changes: dict[str, Any] = {}
+    if user_id and contact.user_id != user_id:
+        changes["user_id"] = user_id
+    if wa_id and not contact.wa_id:
+        changes["wa_id"] = wa_id
+    if profile:
+        for field in ("profile_name", "username", "parent_user_id"):
+            value = getattr(profile, field)
+            if value and getattr(contact, field) != value:
+                changes[field] = value
+    if not changes:
+        return
+    try:
+        with transaction.atomic():
+            Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now(), **changes)
+    except IntegrityError:
+        logger.warning("contact %s: could not record identity %s", contact.pk, changes)
+    else:
+        for field, value in changes.items():
+            setattr(contact, field, value)
+
+
+def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation, bool]:
     """The contact's open conversation on this inbox, reopening or creating one.
 
     Precondition: the caller holds the contact's row lock (or SQLite's write lock), so no
     other transaction can open a second conversation for this contact meanwhile; the
     partial unique index backs this up.
     """
-    open_conv = (
-        Conversation.objects.select_related("contact", "inbox", "owner", "team")
+    conversation = (
+        Conversation.objects.select_related("owner", "team")
         .filter(inbox=inbox, contact=contact)
         .exclude(status=ConversationStatus.RESOLVED)
         .first()
     )
-    if open_conv is not None:
-        return open_conv, False
-    last = (
-        Conversation.objects.filter(
-            inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED
+    is_new = False
+    if conversation is None:
+        is_new = True
+        last = (
+            Conversation.objects.filter(
+                inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED
+            )
+            .order_by("-created_at")
+            .first()
         )
-        .order_by("-created_at")
-        .first()
-    )
-    if last is not None:
-        Conversation.objects.filter(pk=last.pk, status=ConversationStatus.RESOLVED).update(
-            status=ConversationStatus.QUEUED, owner=None, resolved_at=None
-        )
-        last.refresh_from_db()
-        return last, True
-    conversation = Conversation.objects.create(
-        inbox=inbox,
-        contact=contact,
-        status=ConversationStatus.QUEUED,
-        team=inbox.default_team or default_team(),
-    )
-    conversation = Conversation.objects.select_related("contact", "inbox", "owner", "team").get(
-        pk=conversation.pk
-    )
-    return conversation, True
+        if last is not None:
+            Conversation.objects.filter(pk=last.pk, status=ConversationStatus.RESOLVED).update(
+                status=ConversationStatus.QUEUED, owner=None, resolved_at=None
+            )
+            conversation = Conversation.objects.select_related("owner", "team").get(pk=last.pk)
+        else:
+            conversation = Conversation.objects.create(
+                inbox=inbox,
+                contact=contact,
+                status=ConversationStatus.QUEUED,
+                team=inbox.default_team or default_team(),
+            )
+    conversation.inbox = inbox
+    conversation.contact = contact
+    return conversation, is_new
 
 
 def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
     """Store one inbound WhatsApp message. Returns None for a duplicate wamid."""
-    if Message.objects.filter(wamid=inbound.wamid).exists():
-        return None
-    now = timezone.now()
     with transaction.atomic():
-        contact = upsert_contact(inbound.from_wa_id, inbound.from_user_id, inbound.contact)
-        # One customer at a time: concurrent webhook requests for the same contact queue here
-        # (PostgreSQL row lock; SQLite serialises writers with BEGIN IMMEDIATE).
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact = lock_contact(inbound.from_wa_id, inbound.from_user_id, inbound.contact)
+        # Checked under the contact lock: a redelivery racing the original waits above and
+        # then sees it. The unique wamid index is the last line of defence.
         if Message.objects.filter(wamid=inbound.wamid).exists():
             return None
-        conversation, is_new = _open_conversation_for(inbox, contact, now)
+        conversation, is_new = _open_conversation_for(inbox, contact)
         reply_to = None
         if inbound.reply_to_wamid:
             reply_to = Message.objects.filter(wamid=inbound.reply_to_wamid).only("pk").first()

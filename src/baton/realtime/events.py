@@ -71,29 +71,22 @@ def publish(message: dict[str, Any], groups: list[str]) -> None:
         return
 
     async def _send_all() -> None:
-        for group in groups:
-            await layer.group_send(group, message)
+        try:
+            for group in groups:
+                await layer.group_send(group, message)
+        except Exception:
+            logger.exception("could not publish live event %s", message["event"].get("type"))
 
+    loop = _server_loop
+    if loop is not None and loop.is_running() and threading.get_ident() != _server_thread_id:
+        # Inside the server process (a request thread or the embedded worker): hand the
+        # event to the server's loop and return at once; it is delivered in order without
+        # making the committing request wait for it.
+        loop.call_soon_threadsafe(loop.create_task, _send_all())
+        return
     try:
-        loop = _server_loop
-        if (
-            loop is not None
-            and loop.is_running()
-            and threading.get_ident() != _server_thread_id
-            and not _called_from_sync_to_async()
-        ):
-            # A plain thread of this process (the embedded worker): hand over to the server loop.
-            asyncio.run_coroutine_threadsafe(_send_all(), loop).result(timeout=5)
-        else:
-            async_to_sync(_send_all)()
+        async_to_sync(_send_all)()
     except Exception:
         # A live event is a notification, never the record: the data is committed, and
         # clients re-fetch state on reconnect. Log and carry on.
         logger.exception("could not publish live event %s", message["event"].get("type"))
-
-
-def _called_from_sync_to_async() -> bool:
-    """True in a thread that asgiref's sync_to_async runs for an outer event loop."""
-    from asgiref.sync import SyncToAsync
-
-    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None

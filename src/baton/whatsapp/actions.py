@@ -115,3 +115,30 @@ def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
             else:
                 result.statuses_applied += 1
     return result
+
+
+def do_ensure_inbox(
+    phone_number_id: str, access_token: str, *, name: str = "WhatsApp", display_phone_number: str = ""
+) -> Inbox:
+    """Create the inbox for a number, or update its token; used at start-up from the env."""
+    with transaction.atomic():
+        inbox, created = Inbox.objects.get_or_create(
+            phone_number_id=phone_number_id,
+            defaults={
+                "access_token": access_token,
+                "name": name,
+                "display_phone_number": display_phone_number,
+            },
+        )
+        if not created and access_token and inbox.access_token != access_token:
+            Inbox.objects.filter(pk=inbox.pk).update(access_token=access_token)
+            inbox.access_token = access_token
+    return inbox
+
+
+def ensure_inbox_from_settings() -> Inbox | None:
+    from django.conf import settings
+
+    if settings.WHATSAPP_PHONE_NUMBER_ID and settings.WHATSAPP_ACCESS_TOKEN:
+        return do_ensure_inbox(settings.WHATSAPP_PHONE_NUMBER_ID, settings.WHATSAPP_ACCESS_TOKEN)
+    return None

@@ -6,10 +6,11 @@ import asyncio
 
 import uvicorn
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from baton.core.worker import EmbeddedWorker
 from baton.realtime.events import register_server_loop
+from baton.whatsapp.actions import ensure_inbox_from_settings
 
 
 class Command(BaseCommand):
@@ -24,10 +25,20 @@ class Command(BaseCommand):
             help="Do not run the task worker in this process (run 'baton worker' separately).",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="HTTP worker processes (more than 1 needs REDIS_URL so live events reach all).",
+        )
+        parser.add_argument(
             "--log-level", default="warning", help="uvicorn's access/error log level"
         )
 
     def handle(self, *args, **options):
+        ensure_inbox_from_settings()
+        if options["workers"] > 1:
+            self._serve_multiprocess(options)
+            return
         embedded = None if options["no_worker"] else EmbeddedWorker()
         config = uvicorn.Config(
             "baton.asgi:application",
@@ -54,6 +65,32 @@ class Command(BaseCommand):
 
         try:
             asyncio.run(main())
+        finally:
+            if embedded:
+                embedded.stop()
+
+    def _serve_multiprocess(self, options):
+        if not settings.REDIS_URL:
+            raise CommandError("--workers > 1 needs REDIS_URL: live events must reach every process.")
+        # The task worker runs in this supervising process; HTTP runs in the children.
+        embedded = None if options["no_worker"] else EmbeddedWorker()
+        self.stdout.write(
+            f"Baton on http://{options['host']}:{options['port']}/  "
+            f"({options['workers']} HTTP processes, live events: Redis, "
+            f"worker: {'embedded' if embedded else 'separate'})"
+        )
+        if embedded:
+            embedded.start()
+        try:
+            uvicorn.run(
+                "baton.asgi:application",
+                host=options["host"],
+                port=options["port"],
+                workers=options["workers"],
+                lifespan="off",
+                log_level=options["log_level"],
+                ws_ping_interval=20,
+            )
         finally:
             if embedded:
                 embedded.stop()

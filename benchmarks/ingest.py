@@ -34,7 +34,13 @@ BIN = Path(sys.executable).parent
 APP_SECRET = "bench-secret"
 PHONE_NUMBER_ID = "100000000000001"
 NAMES = ["José Gómez", "Zoë Adams", "Łukasz Nowak", "Ana María", "Chen Wei", "Oluwaseun", "Søren"]
-TEXTS = ["Hola, ¿tienen envío hoy?", "Where is my order? 📦", "Merci beaucoup!", "Can I change the size?", "👍"]
+TEXTS = [
+    "Hola, ¿tienen envío hoy?",
+    "Where is my order? 📦",
+    "Merci beaucoup!",
+    "Can I change the size?",
+    "👍",
+]
 
 
 def free_port() -> int:
@@ -44,7 +50,9 @@ def free_port() -> int:
 
 
 def meta_bytes(payload) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    return (
+        json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    )
 
 
 def sign(body: bytes) -> str:
@@ -88,7 +96,9 @@ def build_posts(total_messages: int, customers: int, seed: int) -> list[tuple[by
                                 },
                                 "contacts": [
                                     {
-                                        "profile": {"name": f"{NAMES[customer % len(NAMES)]} {customer}"},
+                                        "profile": {
+                                            "name": f"{NAMES[customer % len(NAMES)]} {customer}"
+                                        },
                                         "wa_id": wa_id,
                                         "user_id": f"ES.{customer:012d}",
                                     }
@@ -104,7 +114,9 @@ def build_posts(total_messages: int, customers: int, seed: int) -> list[tuple[by
     return posts
 
 
-async def fire(url: str, posts: list[tuple[bytes, int]], concurrency: int) -> tuple[float, list[float], int]:
+async def fire(
+    url: str, posts: list[tuple[bytes, int]], concurrency: int
+) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue = asyncio.Queue()
@@ -183,13 +195,27 @@ def run(args: argparse.Namespace) -> int:
 
     posts = build_posts(args.messages, args.customers, args.seed)
     total_messages = sum(n for _, n in posts)
-    print(f"==> {total_messages} messages in {len(posts)} signed POSTs from {args.customers} customers, "
-          f"{args.concurrency} concurrent connections", flush=True)
+    print(
+        f"==> {total_messages} messages in {len(posts)} signed POSTs from {args.customers} customers, "
+        f"{args.concurrency} concurrent connections",
+        flush=True,
+    )
 
     port = free_port()
     server = subprocess.Popen(
-        [BIN / "baton", "serve", "--port", str(port), "--no-worker", "--workers", str(args.workers)],
-        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            BIN / "baton",
+            "serve",
+            "--port",
+            str(port),
+            "--no-worker",
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
@@ -209,31 +235,51 @@ def run(args: argparse.Namespace) -> int:
 
         with psycopg.connect(database) as conn:
             stored = conn.execute(
-                "SELECT count(*) FROM conversations_message WHERE wamid LIKE %s", (f"wamid.BENCH{args.seed}x%",)
+                "SELECT count(*) FROM conversations_message WHERE wamid LIKE %s",
+                (f"wamid.BENCH{args.seed}x%",),
             ).fetchone()[0]
-            conversations = conn.execute("SELECT count(*) FROM conversations_conversation").fetchone()[0]
+            conversations = conn.execute(
+                "SELECT count(*) FROM conversations_conversation"
+            ).fetchone()[0]
     else:
         with sqlite3.connect(workdir / "baton.sqlite3") as conn:
             stored = conn.execute(
-                "SELECT count(*) FROM conversations_message WHERE wamid LIKE ?", (f"wamid.BENCH{args.seed}x%",)
+                "SELECT count(*) FROM conversations_message WHERE wamid LIKE ?",
+                (f"wamid.BENCH{args.seed}x%",),
             ).fetchone()[0]
-            conversations = conn.execute("SELECT count(*) FROM conversations_conversation").fetchone()[0]
+            conversations = conn.execute(
+                "SELECT count(*) FROM conversations_conversation"
+            ).fetchone()[0]
     ok = stored == total_messages
-    print(f"  stored {stored} of {total_messages} sent -> {'OK' if ok else 'MISMATCH'}; "
-          f"{conversations} conversations (expected ≤ {args.customers + 10})")
+    print(
+        f"  stored {stored} of {total_messages} sent -> {'OK' if ok else 'MISMATCH'}; "
+        f"{conversations} conversations (expected ≤ {args.customers + 10})"
+    )
 
     # The bare reference endpoint on the same database engine.
     ref_db = database if is_pg else f"sqlite:///{workdir / 'reference.sqlite3'}"
     port = free_port()
     ref = subprocess.Popen(
-        [BIN / "uvicorn", "reference_app:app", "--port", str(port), "--log-level", "warning",
-         "--workers", str(args.workers)],
-        env={**env, "REFERENCE_DATABASE_URL": ref_db}, cwd=Path(__file__).parent,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            BIN / "uvicorn",
+            "reference_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--workers",
+            str(args.workers),
+        ],
+        env={**env, "REFERENCE_DATABASE_URL": ref_db},
+        cwd=Path(__file__).parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", ref)
-        elapsed, latencies, errors = asyncio.run(fire(f"http://127.0.0.1:{port}/", posts, args.concurrency))
+        elapsed, latencies, errors = asyncio.run(
+            fire(f"http://127.0.0.1:{port}/", posts, args.concurrency)
+        )
     finally:
         ref.terminate()
         ref.wait(timeout=20)
@@ -243,13 +289,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database", help="DATABASE_URL (default: a fresh SQLite file)")
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=1, help="baton serve --workers (needs REDIS_URL)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="baton serve --workers (needs REDIS_URL)"
+    )
     sys.exit(run(parser.parse_args()))
 
 

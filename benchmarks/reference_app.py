@@ -26,12 +26,16 @@ def _connection():
             import psycopg
 
             conn = psycopg.connect(DATABASE_URL, autocommit=True)
-            conn.execute("CREATE TABLE IF NOT EXISTS reference_webhook (id bigserial PRIMARY KEY, body bytea)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS reference_webhook (id bigserial PRIMARY KEY, body bytea)"
+            )
         else:
             conn = sqlite3.connect(DATABASE_URL.removeprefix("sqlite:///"), isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS reference_webhook (id INTEGER PRIMARY KEY, body BLOB)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS reference_webhook (id INTEGER PRIMARY KEY, body BLOB)"
+            )
         _local.conn = conn
     return conn
 
@@ -62,5 +66,11 @@ async def app(scope, receive, send):
     else:
         _insert(body)
         status, reply = 200, b"ok"
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
     await send({"type": "http.response.body", "body": reply})

@@ -13,7 +13,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baton.settings")
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application
 
 django_wsgi_app = get_wsgi_application()
 
@@ -29,7 +29,9 @@ from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
 # Static files are served straight from the installed packages (no collectstatic step).
 static_files = StaticFiles(packages=[("django.contrib.admin", "static"), ("baton.web", "static")])
 # A fixed pool of threads, each keeping its database connection between requests.
-django_http = WSGIMiddleware(django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4")))
+django_http = WSGIMiddleware(
+    django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4"))
+)
 
 router = ProtocolTypeRouter(
     {

@@ -265,7 +265,11 @@ def _touch_conversation_on_inbound(conversation: Conversation, message: Message)
         fields["last_inbound_at"] = ts
         fields["window_ends_at"] = ts + CUSTOMER_SERVICE_WINDOW
     is_newest = conversation.last_message_at is None or ts >= conversation.last_message_at
-    if is_newest and message.type not in (MessageType.REACTION, MessageType.REVOKE, MessageType.EDIT):
+    if is_newest and message.type not in (
+        MessageType.REACTION,
+        MessageType.REVOKE,
+        MessageType.EDIT,
+    ):
         fields["last_message_at"] = ts
         fields["last_message_preview"] = preview_of(message.type, message.text)
     if conversation.status == ConversationStatus.PENDING:

@@ -118,7 +118,11 @@ def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
 
 
 def do_ensure_inbox(
-    phone_number_id: str, access_token: str, *, name: str = "WhatsApp", display_phone_number: str = ""
+    phone_number_id: str,
+    access_token: str,
+    *,
+    name: str = "WhatsApp",
+    display_phone_number: str = "",
 ) -> Inbox:
     """Create the inbox for a number, or update its token; used at start-up from the env."""
     with transaction.atomic():

@@ -71,7 +71,9 @@ class Command(BaseCommand):
 
     def _serve_multiprocess(self, options):
         if not settings.REDIS_URL:
-            raise CommandError("--workers > 1 needs REDIS_URL: live events must reach every process.")
+            raise CommandError(
+                "--workers > 1 needs REDIS_URL: live events must reach every process."
+            )
         # The task worker runs in this supervising process; HTTP runs in the children.
         embedded = None if options["no_worker"] else EmbeddedWorker()
         self.stdout.write(

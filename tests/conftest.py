@@ -15,6 +15,10 @@ from baton.agents.models import Team, User
 from baton.whatsapp.models import Inbox
 from baton.whatsapp.signature import sign
 
+# Threads of live test servers must not keep connections open past a request: the test
+# database is flushed and finally dropped while those threads still exist.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 SAMPLES_DIR = Path(__file__).resolve().parent / "data" / "whatsapp-samples"
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"

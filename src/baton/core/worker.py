@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -45,6 +45,7 @@ class Ticker(threading.Thread):
                         logger.exception("periodic job failed to enqueue")
                     finally:
                         close_old_connections()
+        connections.close_all()
 
     def stop(self) -> None:
         self.stopped.set()
@@ -75,7 +76,7 @@ class EmbeddedWorker:
         try:
             self.worker.run()
         finally:
-            close_old_connections()
+            connections.close_all()
 
     def start(self) -> None:
         self.thread.start()

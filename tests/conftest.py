@@ -101,3 +101,43 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not is_postgres:
             item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def simulator(settings):
+    """The simulator over real HTTP (no customers), with Baton pointed at it.
+
+    Webhooks go to ``simulator.webhook_target``; tests that need statuses applied set it
+    to a running Baton (see ``baton_server``).
+    """
+    from baton.simulator.config import SimNumber, SimulatorConfig
+    from baton.simulator.server import start_in_thread
+
+    config = SimulatorConfig(
+        webhook_url="http://127.0.0.1:9/webhooks/whatsapp",
+        app_secret=APP_SECRET,
+        numbers=[SimNumber("1122334455667", "15550001111", "900000000000001", "test-token")],
+        port=0,
+        duplicate_probability=0.0,
+        reorder_probability=0.0,
+        skip_delivered_probability=0.0,
+        status_delay_seconds=(0.01, 0.03),
+        webhook_retry_base_seconds=0.05,
+        webhook_max_attempts=3,
+        seed=1,
+    )
+    handle = start_in_thread(config)
+    settings.WHATSAPP_API_BASE_URL = handle.graph_base_url
+    settings.WHATSAPP_HTTP_TIMEOUT = 2.0
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def baton_server(transactional_db, simulator):
+    """Baton served over real HTTP (uvicorn + ASGI + embedded worker), wired to the simulator."""
+    from tests.live import running_baton
+
+    with running_baton() as url:
+        simulator.simulator.config.webhook_url = f"{url}/webhooks/whatsapp"
+        yield url

@@ -76,6 +76,9 @@ class EmbeddedWorker:
         try:
             self.worker.run()
         finally:
+            from baton.whatsapp.graph import close_thread_client
+
+            close_thread_client()
             connections.close_all()
 
     def start(self) -> None:

@@ -42,6 +42,14 @@ def _client() -> httpx.Client:
     return client
 
 
+def close_thread_client() -> None:
+    """Close this thread's connection pool (call when a worker thread ends)."""
+    client = getattr(_local, "client", None)
+    if client is not None:
+        client.close()
+        _local.client = None
+
+
 def _error_from_response(response: httpx.Response) -> GraphError:
     try:
         body = response.json()

@@ -1,0 +1,61 @@
+"""``baton simulate``: the fake Graph API and simulated customers, in the foreground."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.core.management.base import BaseCommand
+
+from baton.simulator.config import from_env
+from baton.simulator.server import start_in_thread
+
+
+class Command(BaseCommand):
+    help = "Run the WhatsApp simulator: a fake Graph API plus simulated customers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=None)
+        parser.add_argument("--port", type=int, default=None)
+        parser.add_argument("--webhook-url", default=None, help="Baton's /webhooks/whatsapp URL.")
+        parser.add_argument("--customers", type=int, default=8, help="Customers active at once.")
+        parser.add_argument("--rate", type=float, default=6.0, help="New customers per minute.")
+        parser.add_argument("--no-customers", action="store_true", help="Only the fake Graph API.")
+        parser.add_argument("--duplicate-probability", type=float, default=None)
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args, **options):
+        config = from_env()
+        if options["host"]:
+            config.host = options["host"]
+        if options["port"] is not None:
+            config.port = options["port"]
+        if options["webhook_url"]:
+            config.webhook_url = options["webhook_url"]
+        config.customers = 0 if options["no_customers"] else options["customers"]
+        config.rate_per_minute = options["rate"]
+        if options["duplicate_probability"] is not None:
+            config.duplicate_probability = options["duplicate_probability"]
+        config.seed = options["seed"]
+        handle = start_in_thread(config)
+        self.stdout.write(
+            self.style.SUCCESS(f"Simulated Graph API on {handle.graph_base_url}")
+            + f"\nWebhooks go to {config.webhook_url}; {config.customers} customers, "
+            f"{config.rate_per_minute:g} per minute. Set WHATSAPP_API_BASE_URL={handle.graph_base_url} "
+            "for Baton. Ctrl+C to stop."
+        )
+        stop = threading.Event()
+        try:
+            while not stop.wait(10):
+                stats = handle.simulator.world.counters
+                self.stdout.write(
+                    f"[{time.strftime('%H:%M:%S')}] customers active {handle.simulator.active_customers}, "
+                    f"customer messages {stats.get('customer_messages', 0)}, "
+                    f"replies accepted {stats.get('accepted', 0)}, "
+                    f"webhooks delivered {stats.get('webhooks_delivered', 0)}, "
+                    f"retries {stats.get('webhook_retries', 0)}"
+                )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            handle.stop()

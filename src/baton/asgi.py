@@ -21,13 +21,31 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
 from baton.realtime.events import register_server_loop  # noqa: E402
 from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-# Static files are served straight from the installed packages (no collectstatic step).
-static_files = StaticFiles(packages=[("django.contrib.admin", "static"), ("baton.web", "static")])
+# Static files are served straight from the installed apps' static/ folders (no
+# collectstatic step), outside Django's request cycle.
+static_files = Starlette(
+    routes=[
+        Mount(
+            settings.STATIC_URL.rstrip("/"),
+            StaticFiles(
+                packages=[
+                    (app.module.__name__, "static")
+                    for app in apps.get_app_configs()
+                    if os.path.isdir(os.path.join(app.path, "static"))
+                ]
+            ),
+        )
+    ]
+)
 # A fixed pool of threads, each keeping its database connection between requests.
 django_http = WSGIMiddleware(
     django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4"))
@@ -52,7 +70,7 @@ async def application(scope, receive, send):
     if _registered_loop is not loop:
         register_server_loop(loop)
         _registered_loop = loop
-    if scope["type"] == "http" and scope["path"].startswith("/static/"):
-        await static_files({**scope, "path": scope["path"].removeprefix("/static")}, receive, send)
+    if scope["type"] == "http" and scope["path"].startswith(settings.STATIC_URL):
+        await static_files(scope, receive, send)
         return
     await router(scope, receive, send)

@@ -41,5 +41,11 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/ingest.py
 
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+browsers:
+	@if [ -x /usr/bin/chromium ]; then echo "Chromium: $$(/usr/bin/chromium --version)"; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "Install Chromium for the browser tests: sudo apt-get install chromium (they are skipped without it)"; fi
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -2,7 +2,7 @@
 
 Starts `baton serve` (and the bare reference endpoint) as real processes on loopback, sends
 realistic Meta-style webhooks (compact JSON, \\uXXXX escapes, signed bytes; several hundred
-customers, some POSTs batching 2–3 messages), and prints messages/s, p50/p99 time to the 200,
+customers, some POSTs batching 2-3 messages), and prints messages/s, p50/p99 time to the 200,
 and whether stored == sent. Run against SQLite (default) and PostgreSQL:
 
     .venv/bin/python benchmarks/ingest.py
@@ -196,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
     posts = build_posts(args.messages, args.customers, args.seed)
     total_messages = sum(n for _, n in posts)
     print(
-        f"==> {total_messages} messages in {len(posts)} signed POSTs from {args.customers} customers, "
+        f"==> {total_messages} messages in {len(posts)} signed POSTs "
+        f"from {args.customers} customers, "
         f"{args.concurrency} concurrent connections",
         flush=True,
     )

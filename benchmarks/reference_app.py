@@ -27,7 +27,8 @@ def _connection():
 
             conn = psycopg.connect(DATABASE_URL, autocommit=True)
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS reference_webhook (id bigserial PRIMARY KEY, body bytea)"
+                "CREATE TABLE IF NOT EXISTS reference_webhook "
+                "(id bigserial PRIMARY KEY, body bytea)"
             )
         else:
             conn = sqlite3.connect(DATABASE_URL.removeprefix("sqlite:///"), isolation_level=None)

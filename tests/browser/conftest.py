@@ -22,7 +22,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def browser(monkeypatch):
     if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: run 'make browsers' (apt-get install chromium)")
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: run 'make browsers' (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on this thread; our ORM calls in the test

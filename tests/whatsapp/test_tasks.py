@@ -11,7 +11,7 @@ from django.utils import timezone
 from baton.conversations.actions import do_queue_outbound_message, do_start_send
 from baton.conversations.models import Conversation, Message
 from baton.whatsapp.tasks import check_uncertain_send
-from tests.conftest import make_inbox, run_tasks
+from tests.conftest import make_inbox
 from tests.live import wait_for
 
 CUSTOMER = "34600111222"
@@ -61,7 +61,9 @@ def test_reply_reaches_simulator_and_statuses_come_back(conversation, simulator)
     assert sent["body"]["biz_opaque_callback_data"] == f"baton:{message.pk}"
     message.refresh_from_db()
     assert message.wamid == sent["wamid"]
-    assert message.sent_at and message.delivered_at and message.read_at
+    assert message.sent_at
+    assert message.delivered_at
+    assert message.read_at
 
 
 def test_rate_limits_are_retried_until_sent(conversation, simulator):
@@ -82,8 +84,12 @@ def test_rate_limits_are_retried_until_sent(conversation, simulator):
     ("code", "http_status", "reason"),
     [(190, 401, "access token"), (100, 400, "invalid"), (131026, 400, "could not be delivered")],
 )
-def test_permanent_errors_fail_with_a_readable_reason(conversation, simulator, code, http_status, reason):
-    inject(simulator, {"kind": "error", "code": code, "http_status": http_status, "title": "Refused"})
+def test_permanent_errors_fail_with_a_readable_reason(
+    conversation, simulator, code, http_status, reason
+):
+    inject(
+        simulator, {"kind": "error", "code": code, "http_status": http_status, "title": "Refused"}
+    )
     message = reply(conversation)
     wait_for(lambda: status_of(message) == "failed", timeout=10)
     message.refresh_from_db()
@@ -115,7 +121,9 @@ def test_24h_rule_enforced_by_whatsapp_arrives_as_failed_status(baton_server, si
     customer_writes(simulator, "old message", timestamp=old)
     conversation = Conversation.objects.get()
     # ...but Baton's clock says the window is open (e.g. clock skew): WhatsApp decides.
-    Conversation.objects.filter(pk=conversation.pk).update(window_ends_at=timezone.now() + timedelta(hours=1))
+    Conversation.objects.filter(pk=conversation.pk).update(
+        window_ends_at=timezone.now() + timedelta(hours=1)
+    )
     conversation.refresh_from_db()
     message = reply(conversation)
     wait_for(lambda: status_of(message) == "failed", timeout=15)
@@ -154,7 +162,12 @@ def test_crash_after_claim_is_shown_unconfirmed_and_never_resent(conversation, s
         type="text",
         text="lost in a crash",
         status="queued",
-        request={"messaging_product": "whatsapp", "to": f"+{CUSTOMER}", "type": "text", "text": {"body": "x"}},
+        request={
+            "messaging_product": "whatsapp",
+            "to": f"+{CUSTOMER}",
+            "type": "text",
+            "text": {"body": "x"},
+        },
         timestamp=timezone.now(),
     )
     claimed = do_start_send(message.pk)  # ...and then the process "dies"

@@ -10,7 +10,7 @@ from baton.agents.actions import do_create_user
 from baton.agents.models import Team, User
 from baton.whatsapp.actions import do_ensure_inbox
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # noqa: S105 -- printed on screen for the local demo
 
 
 @dataclass(frozen=True)

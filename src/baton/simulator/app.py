@@ -55,7 +55,7 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.rng = random.Random(config.seed)
+        self.rng = random.Random(config.seed)  # noqa: S311 -- simulation, not security
         self.world = World(
             PairLimiter(config.pair_burst, config.pair_refill_seconds),
             ThroughputLimiter(config.throughput_per_second),
@@ -66,6 +66,7 @@ class Simulator:
         ) = None
         self.client: httpx.AsyncClient | None = None
         self.tasks: list[asyncio.Task] = []
+        self.background: set[asyncio.Task] = set()
         self.customer_seq = 0
         self.active_customers = 0
 
@@ -78,11 +79,17 @@ class Simulator:
             self.tasks.append(asyncio.create_task(self._customer_spawner()))
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        for task in [*self.tasks, *self.background]:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*self.tasks, *self.background, return_exceptions=True)
         if self.client:
             await self.client.aclose()
+
+    def _spawn(self, coro: Any) -> None:
+        # Keep a reference until done: the loop holds tasks only weakly.
+        task = asyncio.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     # ---------------------------------------------------------------- auth helpers
     def _authorised(self, request: Request, number: SimNumber | None) -> bool:
@@ -188,7 +195,7 @@ class Simulator:
             )
         if fault is not None and fault.kind == "async_failed":
             async_failure = (fault.code, fault.title or "Injected failure", fault.details)
-        asyncio.create_task(self._emit_statuses(number, sent, async_failure))
+        self._spawn(self._emit_statuses(number, sent, async_failure))
         contact: dict[str, str] = {"input": to, "wa_id": "" if to[:2].isalpha() else customer}
         if to[:2].isalpha():
             contact["user_id"] = to
@@ -374,7 +381,7 @@ class Simulator:
             )
             if len(values) > 1:
                 self.world.count("batched_posts")
-            asyncio.create_task(self._post_and_settle(payload, [f for _, _, f in items]))
+            self._spawn(self._post_and_settle(payload, [f for _, _, f in items]))
 
     async def _post_and_settle(
         self, payload: dict[str, Any], futures: list[asyncio.Future | None]

@@ -9,7 +9,7 @@ from django.db.backends.sqlite3 import base as sqlite_base
 _WRITE_LOCK = threading.Lock()
 
 
-class DatabaseWrapper(sqlite_base.DatabaseWrapper):
+class DatabaseWrapper(sqlite_base.DatabaseWrapper):  # type: ignore[misc]
     """Takes the process-wide writer lock for the span of each transaction."""
 
     _holds_write_lock = False
@@ -18,14 +18,14 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
         _WRITE_LOCK.acquire()
         self._holds_write_lock = True
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
             self._release_write_lock()
             raise
 
     def _set_autocommit(self, autocommit: bool) -> None:
         try:
-            super()._set_autocommit(autocommit)
+            super()._set_autocommit(autocommit)  # type: ignore[misc]
         finally:
             # Turning autocommit back on ends the transaction (after commit or rollback).
             if autocommit:
@@ -33,7 +33,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
 
     def _close(self) -> None:
         try:
-            super()._close()
+            super()._close()  # type: ignore[misc]
         finally:
             self._release_write_lock()
 

@@ -41,15 +41,16 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Simulated Graph API on {handle.graph_base_url}")
             + f"\nWebhooks go to {config.webhook_url}; {config.customers} customers, "
-            f"{config.rate_per_minute:g} per minute. Set WHATSAPP_API_BASE_URL={handle.graph_base_url} "
-            "for Baton. Ctrl+C to stop."
+            f"{config.rate_per_minute:g} per minute.\n"
+            f"Set WHATSAPP_API_BASE_URL={handle.graph_base_url} for Baton. Ctrl+C to stop."
         )
         stop = threading.Event()
         try:
             while not stop.wait(10):
                 stats = handle.simulator.world.counters
                 self.stdout.write(
-                    f"[{time.strftime('%H:%M:%S')}] customers active {handle.simulator.active_customers}, "
+                    f"[{time.strftime('%H:%M:%S')}] "
+                    f"customers active {handle.simulator.active_customers}, "
                     f"customer messages {stats.get('customer_messages', 0)}, "
                     f"replies accepted {stats.get('accepted', 0)}, "
                     f"webhooks delivered {stats.get('webhooks_delivered', 0)}, "

@@ -1,7 +1,9 @@
 """Every recorded Cloud API payload parses into the right thing (pure: no database)."""
+# ruff: noqa: E501  (the expectation tables read best one sample per line)
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -214,10 +216,8 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_parser_never_crashes_on_arbitrary_json(value):
-    try:
+    with contextlib.suppress(EnvelopeError):
         parse_webhook(value)
-    except EnvelopeError:
-        pass
 
 
 @settings(max_examples=200, deadline=None)

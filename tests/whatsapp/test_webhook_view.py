@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 import pytest
 
 from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import Contact, Conversation, Message
-from baton.whatsapp.models import DeadLetter
-from tests.conftest import VERIFY_TOKEN, load_sample, make_inbox, meta_bytes, post_webhook
+from baton.whatsapp.models import DeadLetter, Inbox
+from tests.conftest import (
+    SAMPLES_DIR,
+    VERIFY_TOKEN,
+    load_sample,
+    make_inbox,
+    meta_bytes,
+    post_webhook,
+)
 
 
 def nothing_stored() -> bool:
@@ -88,12 +96,7 @@ def test_unknown_number_is_200_and_dead_lettered(client, db):
     assert not Message.objects.exists()
 
 
-INBOUND_SAMPLES = sorted(
-    p.name
-    for p in __import__("tests.conftest", fromlist=["SAMPLES_DIR"]).SAMPLES_DIR.glob(
-        "inbound_*.json"
-    )
-)
+INBOUND_SAMPLES = sorted(p.name for p in SAMPLES_DIR.glob("inbound_*.json"))
 
 
 @pytest.mark.parametrize("name", INBOUND_SAMPLES)
@@ -102,12 +105,7 @@ def test_every_inbound_sample_is_stored_with_its_type(client, db, name):
     for entry in payload["entry"]:
         for change in entry["changes"]:
             pnid = change["value"]["metadata"]["phone_number_id"]
-            if (
-                not Message.objects.none().exists()
-                and not __import__("baton.whatsapp.models", fromlist=["Inbox"])
-                .Inbox.objects.filter(phone_number_id=pnid)
-                .exists()
-            ):
+            if not Inbox.objects.filter(phone_number_id=pnid).exists():
                 make_inbox(pnid)
     response = post_webhook(client, meta_bytes(payload))
     assert response.status_code == 200
@@ -165,9 +163,7 @@ def test_username_only_contact_has_no_phone(client, db):
 def test_window_and_reopen(client, inbox):
     post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
     conversation = Conversation.objects.get()
-    assert conversation.window_ends_at - conversation.last_inbound_at == __import__(
-        "datetime"
-    ).timedelta(hours=24)
+    assert conversation.window_ends_at - conversation.last_inbound_at == timedelta(hours=24)
     Conversation.objects.filter(pk=conversation.pk).update(status="resolved")
     later = load_sample("inbound_text.json")
     later["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.later"

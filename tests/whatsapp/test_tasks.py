@@ -177,3 +177,51 @@ def test_crash_after_claim_is_shown_unconfirmed_and_never_resent(conversation, s
     assert message.status == "failed"
     assert message.error_title == "Not confirmed by WhatsApp"
     assert outbox(simulator) == []  # nothing was resent behind the agent's back
+
+
+def test_image_is_uploaded_then_sent_by_media_id(conversation, simulator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from baton.simulator.media import png
+
+    upload = SimpleUploadedFile("box.png", png(), content_type="image/png")
+    message = do_queue_outbound_message(
+        conversation, None, text="Your parcel", media_file=upload, media_type="image"
+    )
+    wait_for(lambda: status_of(message) == "read", timeout=15)
+    [sent] = outbox(simulator)
+    assert sent["body"]["type"] == "image"
+    assert sent["body"]["image"]["caption"] == "Your parcel"
+    media_id = sent["body"]["image"]["id"]
+    message.refresh_from_db()
+    assert message.media_id == media_id
+    stats = httpx.get(f"{simulator.base_url}/_sim/stats", timeout=5).json()
+    assert stats["media_uploaded"] == 1
+
+
+def test_inbound_image_is_downloaded_with_the_token(baton_server, simulator):
+    make_inbox(access_token="test-token")
+    result = customer_writes(simulator, type="image", caption="the broken box")
+    message = Message.objects.get(wamid=result["wamid"])
+    wait_for(lambda: Message.objects.get(pk=message.pk).media_state == "ready", timeout=15)
+    message.refresh_from_db()
+    assert message.text == "the broken box"
+    with message.media_file.open("rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reaction_and_mark_read(conversation, simulator):
+    from baton.agents.actions import do_create_user
+
+    agent = do_create_user("rita", "agent", password="pw")
+    inbound = Message.objects.get(direction="inbound")
+    text = do_queue_outbound_message(conversation, agent, text="Claro")
+    reaction = do_queue_outbound_message(conversation, agent, reaction=(inbound, "👍"))
+    wait_for(lambda: status_of(reaction) in ("sent", "delivered", "read"), timeout=15)
+    wait_for(lambda: status_of(text) == "read", timeout=15)
+    bodies = [item["body"] for item in outbox(simulator)]
+    assert {"message_id": inbound.wamid, "emoji": "👍"} in [b.get("reaction") for b in bodies]
+    inbound.refresh_from_db()
+    assert inbound.reactions == {"business": "👍"}
+    stats = httpx.get(f"{simulator.base_url}/_sim/stats", timeout=5).json()
+    assert stats["marked_read"] >= 1

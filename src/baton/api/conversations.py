@@ -68,7 +68,7 @@ def list_messages(request: HttpRequest, conversation_id: int):
     "/conversations/{conversation_id}/messages",
     response={201: MessageOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     tags=["conversations"],
-    summary="Send a text or template message, or add an internal note",
+    summary="Send a text, template or reaction, or add an internal note",
 )
 def send_message(request: HttpRequest, conversation_id: int, payload: SendMessageIn):
     conversation = access_conversation(request.user, conversation_id)
@@ -81,11 +81,22 @@ def send_message(request: HttpRequest, conversation_id: int, payload: SendMessag
         reply_to = Message.objects.filter(pk=payload.reply_to, conversation=conversation).first()
         if reply_to is None:
             raise InvalidInput(f"Message {payload.reply_to} is not in this conversation.")
+    reaction = None
+    if payload.reaction is not None:
+        target = Message.objects.filter(
+            pk=payload.reaction.message_id, conversation=conversation
+        ).first()
+        if target is None:
+            raise InvalidInput(
+                f"Message {payload.reaction.message_id} is not in this conversation."
+            )
+        reaction = (target, payload.reaction.emoji)
     message = do_queue_outbound_message(
         conversation,
         request.user,
         text=payload.text,
         template=payload.template.dict(exclude_none=True) if payload.template else None,
         reply_to=reply_to,
+        reaction=reaction,
     )
     return Status(201, message_dict(message))

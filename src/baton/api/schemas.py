@@ -94,16 +94,23 @@ class TemplateIn(Schema):
     components: list[dict[str, Any]] | None = None
 
 
+class ReactionIn(Schema):
+    message_id: int = Field(description="Id of the message in this conversation to react to.")
+    emoji: str = Field(max_length=16, description='An emoji, or "" to remove the reaction.')
+
+
 class SendMessageIn(Schema):
     text: str | None = None
     template: TemplateIn | None = None
+    reaction: ReactionIn | None = None
     reply_to: int | None = Field(default=None, description="Id of a message in this conversation.")
     note: bool = Field(default=False, description="An internal note, never sent to the customer.")
 
     @model_validator(mode="after")
     def exactly_one_body(self) -> SendMessageIn:
-        if (self.text is None) == (self.template is None):
-            raise ValueError('give exactly one of "text" or "template"')
+        given = [x for x in (self.text, self.template, self.reaction) if x is not None]
+        if len(given) != 1:
+            raise ValueError('give exactly one of "text", "template" or "reaction"')
         if self.note and self.template is not None:
             raise ValueError("a note is text only")
         return self

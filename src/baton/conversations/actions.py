@@ -425,6 +425,7 @@ def do_queue_outbound_message(
     reply_to: Message | None = None,
     media_file: Any = None,
     media_type: str | None = None,
+    reaction: tuple[Message, str] | None = None,
 ) -> Message:
     """Create a queued outbound message and enqueue its send, in one transaction.
 
@@ -452,7 +453,18 @@ def do_queue_outbound_message(
                 if conversation.window_ends_at
                 else None,
             )
-        if media_file is not None:
+        if reaction is not None:
+            target, emoji = reaction
+            if target.conversation_id != conversation.pk or not target.wamid:
+                raise InvalidInput(
+                    "Only a WhatsApp message of this conversation can be reacted to."
+                )
+            msg_type = MessageType.REACTION
+            body["type"] = "reaction"
+            body["reaction"] = {"message_id": target.wamid, "emoji": emoji}
+            body.pop("context", None)
+            shown_text = emoji
+        elif media_file is not None:
             msg_type = MessageType(media_type or "document")
             if msg_type not in MEDIA_TYPES:
                 raise InvalidInput(f"Cannot send media of type {msg_type}.")
@@ -494,18 +506,38 @@ def do_queue_outbound_message(
             message.media_state = MediaState.READY
             message.media_file.save(message.media_filename or "upload", media_file, save=False)
         message.save()
-        fields: dict[str, Any] = {
-            "last_message_at": now,
-            "last_message_preview": preview_of(msg_type, shown_text),
-        }
-        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+        if reaction is not None:
+            target, emoji = reaction
+            reactions = (
+                {**target.reactions, "business": emoji}
+                if emoji
+                else {k: v for k, v in target.reactions.items() if k != "business"}
+            )
+            Message.objects.filter(pk=target.pk).update(reactions=reactions)
+            target.reactions = reactions
+            notify_message(target, EventType.MESSAGE_UPDATED)
+        else:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=now, last_message_preview=preview_of(msg_type, shown_text)
+            )
         if author is not None and not author.is_bot:
             Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
                 first_response_at=now
             )
-        from baton.whatsapp.tasks import send_outbound_message
+        from baton.whatsapp.tasks import mark_read, send_outbound_message
 
         send_outbound_message.enqueue(message.pk)
+        if author is not None and not author.is_bot:
+            # Answering means the agent has read the chat: show the customer blue ticks.
+            latest_inbound = (
+                Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+                .exclude(wamid__isnull=True)
+                .order_by("-timestamp", "-id")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if latest_inbound is not None:
+                mark_read.enqueue(latest_inbound)
         notify_message(message, EventType.MESSAGE_CREATED)
     return message
 

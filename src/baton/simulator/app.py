@@ -304,12 +304,18 @@ class Simulator:
             return self._unknown_object(request.path_params["phone_number_id"])
         if not self._authorised(request, number):
             return self._token_error()
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str) or form.get("messaging_product") != "whatsapp":
-            return self._refuse(100, "Invalid parameter", "file and messaging_product are required")
-        content = await upload.read()
-        mime = str(form.get("type") or upload.content_type or "application/octet-stream")
+        async with request.form() as form:
+            upload = form.get("file")
+            if (
+                upload is None
+                or isinstance(upload, str)
+                or form.get("messaging_product") != "whatsapp"
+            ):
+                return self._refuse(
+                    100, "Invalid parameter", "file and messaging_product are required"
+                )
+            content = await upload.read()
+            mime = str(form.get("type") or upload.content_type or "application/octet-stream")
         media = self.world.store_media(content, mime)
         self.world.count("media_uploaded")
         return JSONResponse({"id": media.media_id})

@@ -91,6 +91,25 @@ def default_team(db) -> Team:
 
 
 @pytest.fixture
+def conversation(client, inbox):
+    """An open conversation from the text sample, with its 24-hour window open now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from baton.conversations.models import Conversation
+
+    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
+    conv = Conversation.objects.get()
+    # The sample's timestamp is from 2023: move the window so it is open now.
+    Conversation.objects.filter(pk=conv.pk).update(
+        last_inbound_at=timezone.now(), window_ends_at=timezone.now() + timedelta(hours=24)
+    )
+    conv.refresh_from_db()
+    return conv
+
+
+@pytest.fixture
 def agent(db) -> User:
     return make_user("alice")
 

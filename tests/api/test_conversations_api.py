@@ -6,19 +6,7 @@ from django_tasks_db.models import DBTaskResult
 
 from baton.agents.actions import do_create_api_token
 from baton.conversations.models import Conversation, Message
-from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
-
-
-@pytest.fixture
-def conversation(client, inbox) -> Conversation:
-    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    conv = Conversation.objects.get()
-    # The sample's timestamp is from 2023: move the window so it is open now.
-    Conversation.objects.filter(pk=conv.pk).update(
-        last_inbound_at=timezone.now(), window_ends_at=timezone.now() + timedelta(hours=24)
-    )
-    conv.refresh_from_db()
-    return conv
+from tests.conftest import make_user
 
 
 def token_headers(user) -> dict[str, str]:

@@ -1,21 +1,9 @@
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from baton.conversations.models import Conversation, Message
-from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
-
-
-@pytest.fixture
-def conversation(client, inbox) -> Conversation:
-    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    conv = Conversation.objects.get()
-    Conversation.objects.filter(pk=conv.pk).update(
-        last_inbound_at=timezone.now(), window_ends_at=timezone.now() + timedelta(hours=24)
-    )
-    conv.refresh_from_db()
-    return conv
+from tests.conftest import make_user
 
 
 def test_inbox_requires_login(client):

@@ -42,6 +42,14 @@ class Team(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="New conversations and users land here unless told otherwise."
     )
+    stale_after_seconds = models.PositiveIntegerField(
+        default=300,
+        help_text="A customer waiting this long (unassigned, or unanswered by the owner) "
+        "raises an alert; twice as long escalates it.",
+    )
+    handoff_timeout_seconds = models.PositiveIntegerField(
+        default=600, help_text="A handoff to an agent not accepted in this time goes back."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

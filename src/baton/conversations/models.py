@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 
@@ -98,6 +99,20 @@ class Conversation(models.Model):
         null=True, blank=True, help_text="End of the 24-hour customer-service window."
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    last_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who owned it when it was last resolved (a returning customer goes back to them).",
+    )
+    waiting_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Since when the customer waits for us (first unanswered inbound); NULL if not.",
+    )
     last_message_preview = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -254,3 +269,140 @@ class Message(models.Model):
     @property
     def is_customer_visible(self) -> bool:
         return self.direction in (Direction.INBOUND, Direction.OUTBOUND)
+
+
+class EventKind(models.TextChoices):
+    CLAIMED = "claimed", "Claimed"
+    ASSIGNED = "assigned", "Assigned"
+    HANDOFF_REQUESTED = "handoff_requested", "Handoff requested"
+    HANDOFF_ACCEPTED = "handoff_accepted", "Handoff accepted"
+    HANDOFF_DECLINED = "handoff_declined", "Handoff declined"
+    HANDOFF_EXPIRED = "handoff_expired", "Handoff expired"
+    HANDED_TO_TEAM = "handed_to_team", "Handed to a team"
+    RELEASED = "released", "Released to the queue"
+    TAKEN_OVER = "taken_over", "Taken over"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE_UP = "woke_up", "Snooze ended"
+    PENDING = "pending", "Waiting on customer"
+    ALERT = "alert", "Alert"
+    CONFIG = "config", "Configuration changed"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every ownership, status and configuration change.
+
+    Rows are only ever inserted (by actions); nothing updates or deletes them. It is both
+    the conversation timeline's activity items and the manager's exportable audit log.
+    """
+
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.conversation_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class HandoffStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the receiver"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Handoff(models.Model):
+    """An owner's offer of a conversation to a colleague, until accepted or declined."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="handoffs")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_sent"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_received"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=HandoffStatus.choices, default=HandoffStatus.PENDING
+    )
+    response_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status="pending"),
+                name="one_pending_handoff_per_conversation",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"handoff #{self.conversation_id} {self.from_user_id}->{self.to_user_id} {self.status}"
+
+    @property
+    def seconds_to_respond(self) -> float | None:
+        if self.responded_at is None:
+            return None
+        return (self.responded_at - self.created_at).total_seconds()
+
+
+class AlertKind(models.TextChoices):
+    UNASSIGNED_WAITING = "unassigned_waiting", "Unassigned and waiting"
+    OWNER_SILENT = "owner_silent", "Customer waiting on the owner"
+
+
+class Alert(models.Model):
+    """A conversation that went stale; open until the cause goes away."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=32, choices=AlertKind.choices)
+    level = models.PositiveSmallIntegerField(default=1, help_text="1 = alert, 2 = escalated")
+    waiting_since = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "kind"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_open_alert_per_conversation_and_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.conversation_id} level {self.level}"

@@ -110,6 +110,14 @@ def conversation(client, inbox):
 
 
 @pytest.fixture
+def owned_conversation(conversation, agent):
+    """The same conversation, claimed by ``agent``."""
+    from baton.conversations.ownership import do_claim_conversation
+
+    return do_claim_conversation(conversation.pk, agent)
+
+
+@pytest.fixture
 def agent(db) -> User:
     return make_user("alice")
 

@@ -57,7 +57,8 @@ def test_messages_endpoint(client, conversation, agent):
     assert message["text"] == "Body Text"
 
 
-def test_send_text_queues_message_and_task(client, conversation, agent):
+def test_send_text_queues_message_and_task(client, owned_conversation, agent):
+    conversation = owned_conversation
     response = client.post(
         f"/api/v1/conversations/{conversation.pk}/messages",
         {"text": "Hello José"},
@@ -73,7 +74,8 @@ def test_send_text_queues_message_and_task(client, conversation, agent):
     assert DBTaskResult.objects.filter(task_path__endswith="send_outbound_message").count() == 1
 
 
-def test_free_text_refused_when_window_closed(client, conversation, agent):
+def test_free_text_refused_when_window_closed(client, owned_conversation, agent):
+    conversation = owned_conversation
     Conversation.objects.filter(pk=conversation.pk).update(
         window_ends_at=timezone.now() - timedelta(minutes=1)
     )
@@ -90,7 +92,8 @@ def test_free_text_refused_when_window_closed(client, conversation, agent):
     assert not Message.objects.filter(direction="outbound").exists()
 
 
-def test_template_allowed_when_window_closed(client, conversation, agent):
+def test_template_allowed_when_window_closed(client, owned_conversation, agent):
+    conversation = owned_conversation
     Conversation.objects.filter(pk=conversation.pk).update(
         window_ends_at=timezone.now() - timedelta(minutes=1)
     )
@@ -118,7 +121,8 @@ def test_template_allowed_when_window_closed(client, conversation, agent):
     "payload",
     [{}, {"text": "a", "template": {"name": "x"}}, {"text": ""}, {"text": "x" * 4097}],
 )
-def test_invalid_send_bodies(client, conversation, agent, payload):
+def test_invalid_send_bodies(client, owned_conversation, agent, payload):
+    conversation = owned_conversation
     response = client.post(
         f"/api/v1/conversations/{conversation.pk}/messages",
         payload,

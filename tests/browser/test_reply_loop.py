@@ -30,6 +30,8 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     page.wait_for_selector(".list .item:has-text('José Gómez')", timeout=10_000)
 
     page.click(".list .item:has-text('José Gómez')")
+    page.click("button:has-text('Claim')")
+    page.wait_for_selector("textarea[name=text]")
     page.fill("textarea[name=text]", "Sí, hasta las 18h")
     page.click("button:has-text('Send')")
 

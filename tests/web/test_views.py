@@ -40,7 +40,8 @@ def test_conversation_page_shows_timeline_and_window(client, agent, conversation
     assert b"Window open" in response.content
 
 
-def test_reply_queues_outbound_message(client, agent, conversation):
+def test_reply_queues_outbound_message(client, agent, owned_conversation):
+    conversation = owned_conversation
     client.force_login(agent)
     response = client.post(f"/c/{conversation.pk}/reply", {"text": "On its way!"})
     assert response.status_code == 302
@@ -50,7 +51,8 @@ def test_reply_queues_outbound_message(client, agent, conversation):
     assert message.status == "queued"
 
 
-def test_reply_outside_window_shows_error_and_offers_templates(client, agent, conversation):
+def test_reply_outside_window_shows_error_and_offers_templates(client, agent, owned_conversation):
+    conversation = owned_conversation
     Conversation.objects.filter(pk=conversation.pk).update(
         window_ends_at=timezone.now() - timedelta(hours=1)
     )

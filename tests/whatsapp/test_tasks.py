@@ -8,8 +8,10 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from baton.agents.actions import do_create_user
 from baton.conversations.actions import do_queue_outbound_message, do_start_send
 from baton.conversations.models import Conversation, Message
+from baton.conversations.ownership import do_claim_conversation
 from baton.whatsapp.tasks import check_uncertain_send
 from tests.conftest import make_inbox
 from tests.live import wait_for
@@ -40,11 +42,12 @@ def conversation(baton_server, simulator) -> Conversation:
     make_inbox(access_token="test-token")
     result = customer_writes(simulator)
     assert result["status"] == 200
-    return Conversation.objects.get()
+    owner = do_create_user("rita", "agent", password="pw")
+    return do_claim_conversation(Conversation.objects.get().pk, owner)
 
 
 def reply(conversation: Conversation, text: str = "Sí, hasta las 18h 🚚") -> Message:
-    return do_queue_outbound_message(conversation, None, text=text)
+    return do_queue_outbound_message(conversation, conversation.owner, text=text)
 
 
 def status_of(message: Message) -> str:
@@ -100,7 +103,9 @@ def test_permanent_errors_fail_with_a_readable_reason(
 
 
 def test_unknown_template_fails_with_132001(conversation, simulator):
-    message = do_queue_outbound_message(conversation, None, template={"name": "no_such_template"})
+    message = do_queue_outbound_message(
+        conversation, conversation.owner, template={"name": "no_such_template"}
+    )
     wait_for(lambda: status_of(message) == "failed", timeout=10)
     message.refresh_from_db()
     assert message.error_code == 132001
@@ -109,7 +114,9 @@ def test_unknown_template_fails_with_132001(conversation, simulator):
 
 def test_template_with_parameters_is_accepted(conversation, simulator):
     message = do_queue_outbound_message(
-        conversation, None, template={"name": "order_update", "parameters": ["#1042", "Friday"]}
+        conversation,
+        conversation.owner,
+        template={"name": "order_update", "parameters": ["#1042", "Friday"]},
     )
     wait_for(lambda: status_of(message) == "read", timeout=15)
 
@@ -119,7 +126,9 @@ def test_24h_rule_enforced_by_whatsapp_arrives_as_failed_status(baton_server, si
     # The customer's last message is 25 hours old on WhatsApp's side...
     old = int((timezone.now() - timedelta(hours=25)).timestamp())
     customer_writes(simulator, "old message", timestamp=old)
-    conversation = Conversation.objects.get()
+    conversation = do_claim_conversation(
+        Conversation.objects.get().pk, do_create_user("rita", "agent", password="pw")
+    )
     # ...but Baton's clock says the window is open (e.g. clock skew): WhatsApp decides.
     Conversation.objects.filter(pk=conversation.pk).update(
         window_ends_at=timezone.now() + timedelta(hours=1)
@@ -186,7 +195,7 @@ def test_image_is_uploaded_then_sent_by_media_id(conversation, simulator):
 
     upload = SimpleUploadedFile("box.png", png(), content_type="image/png")
     message = do_queue_outbound_message(
-        conversation, None, text="Your parcel", media_file=upload, media_type="image"
+        conversation, conversation.owner, text="Your parcel", media_file=upload, media_type="image"
     )
     wait_for(lambda: status_of(message) == "read", timeout=15)
     [sent] = outbox(simulator)
@@ -211,9 +220,7 @@ def test_inbound_image_is_downloaded_with_the_token(baton_server, simulator):
 
 
 def test_reaction_and_mark_read(conversation, simulator):
-    from baton.agents.actions import do_create_user
-
-    agent = do_create_user("rita", "agent", password="pw")
+    agent = conversation.owner
     inbound = Message.objects.get(direction="inbound")
     text = do_queue_outbound_message(conversation, agent, text="Claro")
     reaction = do_queue_outbound_message(conversation, agent, reaction=(inbound, "👍"))

@@ -9,12 +9,14 @@ import pytest
 
 from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import Contact, Conversation, Message
+from baton.conversations.ownership import do_claim_conversation
 from baton.whatsapp.models import DeadLetter, Inbox
 from tests.conftest import (
     SAMPLES_DIR,
     VERIFY_TOKEN,
     load_sample,
     make_inbox,
+    make_user,
     meta_bytes,
     post_webhook,
 )
@@ -173,10 +175,17 @@ def test_window_and_reopen(client, inbox):
     assert reopened.status == "queued"
 
 
+def claimed(conversation: Conversation) -> Conversation:
+    owner = make_user("owner")
+    return do_claim_conversation(conversation.pk, owner)
+
+
 def outbound_with_wamid(client, wamid: str) -> Message:
     post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    conversation = Conversation.objects.get()
-    message = do_queue_outbound_message(conversation, None, template={"name": "hello_world"})
+    conversation = claimed(Conversation.objects.get())
+    message = do_queue_outbound_message(
+        conversation, conversation.owner, template={"name": "hello_world"}
+    )
     Message.objects.filter(pk=message.pk).update(wamid=wamid, status="sent", status_rank=2)
     return message
 
@@ -219,7 +228,8 @@ def test_status_for_unknown_message_is_dead_lettered(client, inbox):
 
 def test_status_matched_by_callback_data_when_response_was_lost(client, inbox):
     post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    message = do_queue_outbound_message(Conversation.objects.get(), None, template={"name": "x"})
+    conversation = claimed(Conversation.objects.get())
+    message = do_queue_outbound_message(conversation, conversation.owner, template={"name": "x"})
     payload = status_payload(
         "wamid.fromwhatsapp", "delivered", biz_opaque_callback_data=f"baton:{message.pk}"
     )

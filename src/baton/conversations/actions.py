@@ -189,17 +189,13 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
     if conversation is None:
         is_new = True
         last = (
-            Conversation.objects.filter(
-                inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED
-            )
+            Conversation.objects.select_related("last_owner")
+            .filter(inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED)
             .order_by("-created_at")
             .first()
         )
         if last is not None:
-            Conversation.objects.filter(pk=last.pk, status=ConversationStatus.RESOLVED).update(
-                status=ConversationStatus.QUEUED, owner=None, resolved_at=None
-            )
-            conversation = Conversation.objects.select_related("owner", "team").get(pk=last.pk)
+            conversation = _reopen_for_customer(last)
         else:
             conversation = Conversation.objects.create(
                 inbox=inbox,
@@ -210,6 +206,36 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
     conversation.inbox = inbox
     conversation.contact = contact
     return conversation, is_new
+
+
+def is_available(user: User | None) -> bool:
+    """May this agent be handed work right now? (Presence and shifts extend this.)"""
+    return user is not None and user.is_active and not user.is_bot
+
+
+def _reopen_for_customer(conversation: Conversation) -> Conversation:
+    """A resolved conversation the customer writes to again: back to its last owner when
+    they are available, else to the team's queue. Caller holds the contact lock."""
+    from baton.conversations import lifecycle
+    from baton.conversations.models import AuditEvent, EventKind
+
+    last_owner = conversation.last_owner
+    to_owner = last_owner if is_available(last_owner) else None
+    action = lifecycle.Action.REOPEN_TO_OWNER if to_owner else lifecycle.Action.REOPEN_TO_QUEUE
+    new_status = lifecycle.next_status(conversation.status, action)
+    Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.RESOLVED).update(
+        status=new_status, owner=to_owner, resolved_at=None
+    )
+    AuditEvent.objects.create(
+        conversation=conversation,
+        kind=EventKind.REOPENED,
+        to_owner=to_owner,
+        from_status=ConversationStatus.RESOLVED,
+        to_status=new_status,
+        reason="the customer wrote again"
+        + ("" if to_owner else f"; {last_owner.username} is not available" if last_owner else ""),
+    )
+    return Conversation.objects.select_related("owner", "team").get(pk=conversation.pk)
 
 
 def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
@@ -272,11 +298,32 @@ def _touch_conversation_on_inbound(conversation: Conversation, message: Message)
     ):
         fields["last_message_at"] = ts
         fields["last_message_preview"] = preview_of(message.type, message.text)
-    if conversation.status == ConversationStatus.PENDING:
-        # The customer answered: the ball is back in our court.
-        fields["status"] = (
-            ConversationStatus.ASSIGNED if conversation.owner_id else ConversationStatus.QUEUED
+    if conversation.waiting_since is None and message.type not in (
+        MessageType.REACTION,
+        MessageType.REVOKE,
+        MessageType.EDIT,
+        MessageType.SYSTEM,
+    ):
+        fields["waiting_since"] = ts
+    from baton.conversations import lifecycle
+
+    if conversation.owner_id and lifecycle.is_allowed(
+        conversation.status, lifecycle.Action.CUSTOMER_REPLIED
+    ):
+        # The customer answered a pending or snoozed chat: the ball is back in our court.
+        from baton.conversations.models import AuditEvent, EventKind
+
+        new_status = lifecycle.next_status(conversation.status, lifecycle.Action.CUSTOMER_REPLIED)
+        AuditEvent.objects.create(
+            conversation=conversation,
+            kind=EventKind.CUSTOMER_REPLIED,
+            from_owner=conversation.owner,
+            to_owner=conversation.owner,
+            from_status=conversation.status,
+            to_status=new_status,
         )
+        fields["status"] = new_status
+        fields["snoozed_until"] = None
     if fields:
         Conversation.objects.filter(pk=conversation.pk).update(**fields)
         for key, value in fields.items():
@@ -488,6 +535,7 @@ def do_queue_outbound_message(
             body["type"] = "text"
             body["text"] = {"body": shown_text, "preview_url": "http" in shown_text}
     with transaction.atomic():
+        check_may_send(conversation, author)
         message = Message(
             conversation=conversation,
             direction=Direction.OUTBOUND,
@@ -524,6 +572,9 @@ def do_queue_outbound_message(
             Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
                 first_response_at=now
             )
+        if reaction is None:
+            # Answered: the customer is no longer waiting on us.
+            Conversation.objects.filter(pk=conversation.pk).update(waiting_since=None)
         from baton.whatsapp.tasks import mark_read, send_outbound_message
 
         send_outbound_message.enqueue(message.pk)
@@ -540,6 +591,36 @@ def do_queue_outbound_message(
                 mark_read.enqueue(latest_inbound)
         notify_message(message, EventType.MESSAGE_CREATED)
     return message
+
+
+def check_may_send(conversation: Conversation, author: User | None) -> None:
+    """The lock: only the owner sends customer-visible messages. Call inside a transaction.
+
+    Re-reads the owner under a row lock, so a handoff or take-over committing at the same
+    moment cannot let the previous owner's message slip through after it.
+    """
+    from baton.conversations.queries import owner_label
+    from baton.core.errors import Conflict
+
+    owner_id = (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation.pk)
+        .values_list("owner_id", flat=True)
+        .first()
+    )
+    if author is not None and owner_id == author.pk:
+        return
+    if owner_id is None:
+        raise Conflict(
+            "Nobody owns this conversation yet: claim it (or have it assigned) before replying.",
+            owner=None,
+        )
+    owner = User.objects.filter(pk=owner_id).first()
+    raise Conflict(
+        f"This conversation is owned by {owner_label(owner)}. Only the owner can reply: ask "
+        "them for a handoff, or a manager can take it over. Internal notes are always allowed.",
+        owner=owner.username if owner else None,
+    )
 
 
 def do_add_note(conversation: Conversation, author: User, text: str) -> Message:

@@ -286,6 +286,7 @@ class EventKind(models.TextChoices):
     SNOOZED = "snoozed", "Snoozed"
     WOKE_UP = "woke_up", "Snooze ended"
     PENDING = "pending", "Waiting on customer"
+    CUSTOMER_REPLIED = "customer_replied", "Customer replied"
     ALERT = "alert", "Alert"
     CONFIG = "config", "Configuration changed"
 
@@ -339,7 +340,9 @@ class HandoffStatus(models.TextChoices):
 class Handoff(models.Model):
     """An owner's offer of a conversation to a colleague, until accepted or declined."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="handoffs")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="handoffs"
+    )
     from_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_sent"
     )
@@ -370,7 +373,9 @@ class Handoff(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"])]
 
     def __str__(self) -> str:
-        return f"handoff #{self.conversation_id} {self.from_user_id}->{self.to_user_id} {self.status}"
+        return (
+            f"handoff #{self.conversation_id} {self.from_user_id}->{self.to_user_id} {self.status}"
+        )
 
     @property
     def seconds_to_respond(self) -> float | None:

@@ -1,27 +1,47 @@
-"""Reads, and who may see what."""
+"""Reads, and who may see what (one place for visibility rules)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from baton.conversations.models import Conversation, Message
+from baton.agents.models import Role, Team
+from baton.conversations.models import AuditEvent, Conversation, Message
 from baton.core.errors import NotFound
+
+
+def managed_team_ids(user: Any) -> list[int] | None:
+    """Teams whose conversations ``user`` manages; None means every team (admins)."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return None
+    if user.role != Role.MANAGER:
+        return []
+    return list(user.memberships.filter(is_manager=True).values_list("team_id", flat=True))
+
+
+def is_manager_of(user: Any, team: Team | None) -> bool:
+    managed = managed_team_ids(user)
+    if managed is None:
+        return True
+    if team is None:
+        # Conversations outside any team: every manager may act on them.
+        return user.role == Role.MANAGER
+    return team.pk in managed
 
 
 def visible_conversations(user: Any) -> QuerySet[Conversation]:
     """Conversations ``user`` may see.
 
-    Managers and admins see all; agents see their teams' and their own.
+    Admins see everything; managers see the teams they manage; agents see the
+    conversations of their teams (queues and colleagues' chats) and their own.
     """
     qs = Conversation.objects.select_related("contact", "inbox", "owner", "team")
-    if user.is_manager or user.is_superuser:
+    managed = managed_team_ids(user)
+    if managed is None:
         return qs
     team_ids = list(user.memberships.values_list("team_id", flat=True))
-    from django.db.models import Q
-
-    return qs.filter(Q(owner=user) | Q(team_id__in=team_ids))
+    return qs.filter(Q(owner=user) | Q(team_id__in=team_ids) | Q(team__isnull=True))
 
 
 def access_conversation(user: Any, conversation_id: int) -> Conversation:
@@ -34,6 +54,20 @@ def access_conversation(user: Any, conversation_id: int) -> Conversation:
 def get_timeline(conversation: Conversation) -> QuerySet[Message]:
     return (
         Message.objects.filter(conversation=conversation)
-        .select_related("author")
+        .select_related("author", "reply_to")
         .order_by("timestamp", "id")
     )
+
+
+def get_events(conversation: Conversation) -> QuerySet[AuditEvent]:
+    return (
+        AuditEvent.objects.filter(conversation=conversation)
+        .select_related("actor", "from_owner", "to_owner", "to_team")
+        .order_by("created_at", "id")
+    )
+
+
+def owner_label(user: Any) -> str:
+    if user is None:
+        return "nobody"
+    return f"{user.name} (@{user.username})"

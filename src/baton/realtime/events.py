@@ -27,6 +27,10 @@ class EventType(StrEnum):
     CONVERSATION_UPDATED = "conversation.updated"
     MESSAGE_CREATED = "message.created"
     MESSAGE_UPDATED = "message.updated"
+    HANDOFF_REQUESTED = "handoff.requested"
+    HANDOFF_DECLINED = "handoff.declined"
+    ALERT_RAISED = "alert.raised"
+    ALERT_CLEARED = "alert.cleared"
 
 
 # The event loop of the ASGI server in this process, set at startup. Code running outside

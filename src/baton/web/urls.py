@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("c/<int:conversation_id>/", views.conversation, name="conversation"),
     path("c/<int:conversation_id>/reply", views.reply, name="reply"),
+    path("c/<int:conversation_id>/<str:verb>", views.ownership, name="ownership"),
     path("c/<int:conversation_id>/messages/<int:message_id>/retry", views.retry, name="retry"),
     path("partials/conversations", views.conversation_list, name="conversation-list"),
     path("media/<int:message_id>", views.media, name="media"),

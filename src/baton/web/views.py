@@ -15,7 +15,20 @@ from baton.conversations.actions import (
     do_requeue_failed_message,
 )
 from baton.conversations.models import Direction, Message
-from baton.conversations.queries import access_conversation, get_timeline, visible_conversations
+from baton.conversations.ownership import (
+    do_claim_conversation,
+    do_release_conversation,
+    do_reopen_conversation,
+    do_resolve_conversation,
+    do_take_over_conversation,
+)
+from baton.conversations.queries import (
+    access_conversation,
+    get_events,
+    get_timeline,
+    is_manager_of,
+    visible_conversations,
+)
 from baton.core.errors import DomainError, NotFound
 
 LIST_LIMIT = 100
@@ -54,9 +67,13 @@ def _conversation_context(request: HttpRequest, conversation_id: int, error: str
     except NotFound as exc:
         raise Http404(exc.message) from exc
     now = timezone.now()
+    user = request.user
     return {
         "conversation": conversation,
+        "is_owner": conversation.owner_id == user.pk,
+        "can_manage": is_manager_of(user, conversation.team),
         "timeline": list(get_timeline(conversation)),
+        "events": list(get_events(conversation)),
         "window_open": conversation.window_is_open(now),
         "error": error,
         "now": now,
@@ -127,6 +144,36 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
         do_requeue_failed_message(message, request.user)
     except DomainError as exc:
         error = exc.message
+    return render(
+        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
+    )
+
+
+OWNERSHIP_VERBS = {
+    "claim": lambda cid, user, post: do_claim_conversation(cid, user),
+    "release": lambda cid, user, post: do_release_conversation(cid, user, post.get("note", "")),
+    "resolve": lambda cid, user, post: do_resolve_conversation(cid, user, post.get("note", "")),
+    "reopen": lambda cid, user, post: do_reopen_conversation(cid, user, post.get("note", "")),
+    "takeover": lambda cid, user, post: do_take_over_conversation(
+        cid, user, post.get("reason", ""), post.get("note", "")
+    ),
+}
+
+
+@login_required
+@require_POST
+def ownership(request: HttpRequest, conversation_id: int, verb: str) -> HttpResponse:
+    action = OWNERSHIP_VERBS.get(verb)
+    if action is None:
+        raise Http404("Unknown action")
+    _conversation_context(request, conversation_id)  # visibility check (404)
+    error = ""
+    try:
+        action(conversation_id, request.user, request.POST)
+    except DomainError as exc:
+        error = exc.message
+    if not request.htmx:
+        return redirect("web:conversation", conversation_id=conversation_id)
     return render(
         request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
     )

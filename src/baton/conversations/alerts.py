@@ -100,6 +100,7 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
 
 
 def _raise(conversation: Conversation, kind: AlertKind, level: int, now: datetime) -> int:
+    assert conversation.waiting_since is not None  # alert_kind_for() checked it
     try:
         with transaction.atomic():
             alert = Alert.objects.create(

@@ -106,7 +106,7 @@ class Conversation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Who owned it when it was last resolved (a returning customer goes back to them).",
+        help_text="Who owned it last (a returning customer goes back to them).",
     )
     waiting_since = models.DateTimeField(
         null=True,

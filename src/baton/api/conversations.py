@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import HttpRequest
 from ninja import Query, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from baton.api.api import api
 from baton.api.schemas import (
@@ -17,12 +20,22 @@ from baton.api.schemas import (
 )
 from baton.conversations.actions import do_add_note, do_queue_outbound_message
 from baton.conversations.models import Message
-from baton.conversations.queries import access_conversation, get_timeline, visible_conversations
+from baton.conversations.queries import (
+    access_conversation,
+    filter_view,
+    get_timeline,
+    visible_conversations,
+)
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput
 
 
 class ConversationFilters(Schema):
+    view: Literal["mine", "unassigned", "team", "all"] = Field(
+        default="all",
+        description="mine: owned by me; unassigned: waiting in my teams' queues; "
+        "team: my teams' conversations; all: everything I may see.",
+    )
     status: str | None = None
     limit: int = 50
     before_id: int | None = None
@@ -31,7 +44,9 @@ class ConversationFilters(Schema):
 @api.get("/conversations", response=ConversationPage, tags=["conversations"])
 def list_conversations(request: HttpRequest, filters: Query[ConversationFilters]):
     limit = max(1, min(filters.limit, 200))
-    qs = visible_conversations(request.user).order_by("-id")
+    qs = filter_view(visible_conversations(request.user), request.user, filters.view).order_by(
+        "-id"
+    )
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.before_id:

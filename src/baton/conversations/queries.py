@@ -44,6 +44,21 @@ def visible_conversations(user: Any) -> QuerySet[Conversation]:
     return qs.filter(Q(owner=user) | Q(team_id__in=team_ids) | Q(team__isnull=True))
 
 
+def filter_view(qs: QuerySet[Conversation], user: Any, view: str) -> QuerySet[Conversation]:
+    """The inbox views: mine, unassigned (my teams' queues), team, all."""
+    if view == "mine":
+        return qs.filter(owner=user)
+    team_ids = list(user.memberships.values_list("team_id", flat=True))
+    if view == "unassigned":
+        queued = qs.filter(owner__isnull=True, status="queued")
+        if managed_team_ids(user) is None:
+            return queued
+        return queued.filter(Q(team_id__in=team_ids) | Q(team__isnull=True))
+    if view == "team":
+        return qs.filter(team_id__in=team_ids)
+    return qs
+
+
 def access_conversation(user: Any, conversation_id: int) -> Conversation:
     conversation = visible_conversations(user).filter(pk=conversation_id).first()
     if conversation is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from baton.conversations.models import Contact, Conversation, Message
+from baton.conversations.models import AuditEvent, Contact, Conversation, Message
 
 
 def owner_dict(conversation: Conversation) -> dict[str, Any] | None:
@@ -85,4 +85,24 @@ def message_dict(message: Message) -> dict[str, Any]:
             else None
         ),
         "timestamp": message.timestamp,
+    }
+
+
+def event_dict(event: AuditEvent) -> dict[str, Any]:
+    def name(user: Any) -> str | None:
+        return user.username if user is not None else None
+
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "actor": name(event.actor),
+        "from_owner": name(event.from_owner),
+        "to_owner": name(event.to_owner),
+        "to_team": event.to_team.name if event.to_team else None,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "note": event.note,
+        "data": event.data,
+        "created_at": event.created_at,
     }

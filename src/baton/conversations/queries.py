@@ -85,4 +85,6 @@ def get_events(conversation: Conversation) -> QuerySet[AuditEvent]:
 def owner_label(user: Any) -> str:
     if user is None:
         return "nobody"
+    if user.name == user.username:
+        return f"@{user.username}"
     return f"{user.name} (@{user.username})"

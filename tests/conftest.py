@@ -122,6 +122,15 @@ def agent(db) -> User:
     return make_user("alice")
 
 
+def pytest_configure(config):
+    # Django deletes an old SQLite test database file but not its -wal/-shm companions; a
+    # stale write-ahead log from an interrupted run would replay into the new database.
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{test_name}{suffix}").unlink(missing_ok=True)
+
+
 def pytest_collection_modifyitems(config, items):
     is_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")

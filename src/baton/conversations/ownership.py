@@ -35,15 +35,23 @@ KEEP: Any = object()
 
 
 def _locked(conversation_id: int) -> Conversation:
-    conversation = (
+    """Lock the conversation row, then read it with its relations.
+
+    Two statements on purpose: on PostgreSQL, a ``SELECT … FOR UPDATE`` that waited for
+    another transaction returns the new row, but columns joined from other tables can still
+    come from the old snapshot (we saw a stale owner after a concurrent take-over). The
+    second statement runs after the lock is ours and sees everything committed.
+    """
+    locked = (
         Conversation.objects.select_for_update()
-        .select_related("owner", "team", "contact", "inbox")
         .filter(pk=conversation_id)
-        .first()
+        .values_list("pk", flat=True)
     )
-    if conversation is None:
+    if not locked:
         raise NotFound(f"Conversation {conversation_id} does not exist.")
-    return conversation
+    return Conversation.objects.select_related("owner", "team", "contact", "inbox").get(
+        pk=conversation_id
+    )
 
 
 def _owned_by_someone_else(conversation: Conversation, actor: User) -> Conflict:

@@ -349,9 +349,10 @@ class Simulator:
 
     def _customer_media(self, kind: str, spec: dict[str, Any]) -> StoredMedia | None:
         if kind == "image":
-            if str(spec.get("format") or "jpeg").lower() == "png":
-                return self.world.media.put(media_files.png(), "image/png", "photo.png")
-            return self.world.media.put(media_files.jpeg(), "image/jpeg", "photo.jpg")
+            # PNG unless asked: Baton's own tests check for PNG bytes.
+            if str(spec.get("format") or "png").lower() in ("jpeg", "jpg"):
+                return self.world.media.put(media_files.jpeg(), "image/jpeg", "photo.jpg")
+            return self.world.media.put(media_files.png(), "image/png", "photo.png")
         if kind == "document":
             filename = str(spec.get("filename") or "invoice.pdf")
             content = media_files.pdf(f"{filename} - sent by a simulated customer")

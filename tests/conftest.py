@@ -18,6 +18,9 @@ from baton.whatsapp.signature import sign
 # Threads of live test servers must not keep connections open past a request: the test
 # database is flushed and finally dropped while those threads still exist.
 settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Password hashing is deliberately slow (~0.3 s per user with PBKDF2); the suite creates
+# hundreds of users and never tests the hasher itself.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "data" / "whatsapp-samples"
 APP_SECRET = "test-app-secret"

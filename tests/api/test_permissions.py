@@ -1,0 +1,135 @@
+"""The permission matrix: every ownership endpoint against every kind of caller."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from baton.agents.actions import do_create_api_token
+from baton.conversations.models import Conversation
+from baton.conversations.ownership import do_claim_conversation, do_resolve_conversation
+from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
+
+CALLERS = ["anonymous", "owner", "teammate", "other_team", "manager", "admin"]
+SOON = (timezone.now() + timedelta(days=1)).isoformat()
+
+# (method, path suffix, body, state, expected status per caller in CALLERS order)
+MATRIX = [
+    ("get", "", None, "owned", [401, 200, 200, 404, 200, 200]),
+    ("get", "/messages", None, "owned", [401, 200, 200, 404, 200, 200]),
+    ("get", "/timeline", None, "owned", [401, 200, 200, 404, 200, 200]),
+    ("post", "/messages", {"text": "hi"}, "owned", [401, 201, 409, 404, 409, 409]),
+    ("post", "/messages", {"text": "fyi", "note": True}, "owned", [401, 201, 201, 404, 201, 201]),
+    ("post", "/claim", None, "queued", [401, 200, 200, 404, 200, 200]),
+    ("post", "/claim", None, "owned", [401, 200, 409, 404, 409, 409]),
+    ("post", "/assign", {"agent": "bob"}, "owned", [401, 403, 403, 404, 200, 200]),
+    (
+        "post",
+        "/handoff",
+        {"to_agent": "bob", "reason": "r"},
+        "owned",
+        [401, 202, 409, 404, 409, 409],
+    ),
+    (
+        "post",
+        "/handoff",
+        {"to_team": "Sales", "reason": "r"},
+        "owned",
+        [401, 200, 409, 404, 409, 409],
+    ),
+    ("post", "/release", None, "owned", [401, 200, 409, 404, 409, 409]),
+    ("post", "/takeover", {"reason": "x"}, "owned", [401, 403, 403, 404, 200, 200]),
+    ("post", "/resolve", None, "owned", [401, 200, 409, 404, 200, 200]),
+    ("post", "/reopen", None, "resolved", [401, 200, 200, 404, 200, 200]),
+    ("post", "/snooze", {"until": SOON}, "owned", [401, 200, 409, 404, 200, 200]),
+    ("post", "/pending", None, "owned", [401, 200, 409, 404, 200, 200]),
+]
+
+
+@pytest.fixture
+def world(client, inbox):
+    people = {
+        "owner": make_user("alice"),
+        "teammate": make_user("bob"),
+        "other_team": make_user("olga", team="Sales"),
+        "manager": make_user("maria", role="manager"),
+        "admin": make_user("root", role="admin"),
+    }
+    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        window_ends_at=timezone.now() + timedelta(hours=24)
+    )
+    return conversation, people
+
+
+def prepare(conversation, people, state):
+    if state in ("owned", "resolved"):
+        do_claim_conversation(conversation.pk, people["owner"])
+    if state == "resolved":
+        do_resolve_conversation(conversation.pk, people["owner"])
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "state", "expected"),
+    MATRIX,
+    ids=[f"{m[0]}{m[1] or '/'}-{m[3]}-{i}" for i, m in enumerate(MATRIX)],
+)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_matrix(client, world, method, suffix, body, state, expected, caller):
+    conversation, people = world
+    prepare(conversation, people, state)
+    headers = {}
+    if caller != "anonymous":
+        headers["Authorization"] = f"Token {do_create_api_token(people[caller])}"
+    url = f"/api/v1/conversations/{conversation.pk}{suffix}"
+    if method == "get":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, body or {}, content_type="application/json", headers=headers)
+    want = expected[CALLERS.index(caller)]
+    assert response.status_code == want, response.content
+    if want == 409:
+        assert response.json()["error"]["code"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [("anonymous", 401), ("owner", 403), ("other_team", 403), ("manager", 200), ("admin", 200)],
+)
+def test_audit_export(client, world, caller, status):
+    conversation, people = world
+    prepare(conversation, people, "resolved")
+    headers = {}
+    if caller != "anonymous":
+        headers["Authorization"] = f"Token {do_create_api_token(people[caller])}"
+    since = (timezone.now() - timedelta(hours=1)).isoformat()
+    until = (timezone.now() + timedelta(hours=1)).isoformat()
+    response = client.get("/api/v1/audit.csv", {"since": since, "until": until}, headers=headers)
+    assert response.status_code == status
+    if status == 200:
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert lines[0].startswith("time,conversation,event,actor")
+        assert [line.split(",")[2] for line in lines[1:]] == ["claimed", "resolved"]
+
+
+def test_list_views(client, world):
+    conversation, people = world
+    token = {"Authorization": f"Token {do_create_api_token(people['owner'])}"}
+
+    def ids(view):
+        return [
+            c["id"]
+            for c in client.get(f"/api/v1/conversations?view={view}", headers=token).json()["items"]
+        ]
+
+    assert ids("unassigned") == [conversation.pk]
+    assert ids("mine") == []
+    do_claim_conversation(conversation.pk, people["owner"])
+    assert ids("mine") == [conversation.pk]
+    assert ids("unassigned") == []
+    assert ids("team") == [conversation.pk]
+    item = client.get("/api/v1/conversations?view=mine", headers=token).json()["items"][0]
+    assert item["owner"] == {"kind": "agent", "username": "alice", "name": "alice"}

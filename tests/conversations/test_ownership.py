@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from baton.agents.actions import do_set_presence
 from baton.conversations import ownership
 from baton.conversations.actions import do_add_note, do_queue_outbound_message
 from baton.conversations.alerts import do_scan_stale_conversations, stale_level
@@ -157,6 +158,7 @@ def test_release_takeover_resolve(owned_conversation, agent, bob, manager):
 
 
 def test_customer_writing_again_goes_back_to_last_owner(client, owned_conversation, agent):
+    do_set_presence(agent, "available")
     ownership.do_resolve_conversation(owned_conversation.pk, agent)
     payload = load_sample("inbound_text.json")
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.again"
@@ -166,10 +168,17 @@ def test_customer_writing_again_goes_back_to_last_owner(client, owned_conversati
     assert kinds(conversation)[-1] == "reopened"
 
 
-def test_customer_writing_again_goes_to_queue_when_owner_gone(client, owned_conversation, agent):
+@pytest.mark.parametrize("gone", ["deactivated", "away", "offline"])
+def test_customer_writing_again_goes_to_queue_when_owner_gone(
+    client, owned_conversation, agent, gone
+):
+    do_set_presence(agent, "available")
     ownership.do_resolve_conversation(owned_conversation.pk, agent)
-    agent.is_active = False
-    agent.save()
+    if gone == "deactivated":
+        agent.is_active = False
+        agent.save()
+    else:
+        do_set_presence(agent, gone)
     payload = load_sample("inbound_text.json")
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = "wamid.again"
     post_webhook(client, meta_bytes(payload))

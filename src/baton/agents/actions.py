@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from baton.agents.models import ApiToken, Role, Team, TeamMembership, User, hash_token
+from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
 from baton.core.errors import InvalidInput
+from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, team_group
 
 
 def do_create_user(
@@ -52,3 +54,33 @@ def do_create_api_token(user: User) -> str:
     raw = ApiToken.generate_key()
     ApiToken.objects.create(user=user, key_hash=hash_token(raw), prefix=raw[:8])
     return raw
+
+
+def do_set_presence(user: User, status: str) -> bool:
+    """Set an agent's presence; returns False when it already was ``status``.
+
+    Teammates and managers hear it live (who can take work changes what they see). Routing
+    listens to the change too: an agent becoming available may be handed waiting work.
+    """
+    if status not in Presence.values:
+        raise InvalidInput(f"Unknown presence {status!r}; use one of {', '.join(Presence.values)}.")
+    if user.is_bot:
+        raise InvalidInput("Bots have no presence.")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            User.objects.filter(pk=user.pk)
+            .exclude(presence=status)
+            .update(presence=status, presence_changed_at=now)
+        )
+        user.presence = status
+        if not changed:
+            return False
+        user.presence_changed_at = now
+        team_ids = list(user.memberships.values_list("team_id", flat=True))
+        send_event_on_commit(
+            EventType.PRESENCE_CHANGED,
+            {"user": {"username": user.username, "name": user.name, "presence": status}},
+            [MANAGERS_GROUP, *(team_group(team_id) for team_id in team_ids)],
+        )
+    return True

@@ -16,11 +16,21 @@ class Role(models.TextChoices):
     BOT = "bot", "Bot"
 
 
+class Presence(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
 class User(AbstractUser):
     """A Baton user: an agent, a manager, an admin, or a bot."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     display_name = models.CharField(max_length=150, blank=True)
+    # Only an available agent is handed work (routing, reopen to last owner). People start
+    # offline: being routed conversations must be something an agent chose.
+    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
+    presence_changed_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def is_bot(self) -> bool:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from baton.agents.models import Team, User
+from baton.agents.models import Presence, Team, User
 from baton.conversations.models import (
     CUSTOMER_SERVICE_WINDOW,
     MEDIA_TYPES,
@@ -209,8 +209,13 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
 
 
 def is_available(user: User | None) -> bool:
-    """May this agent be handed work right now? (Presence and shifts extend this.)"""
-    return user is not None and user.is_active and not user.is_bot
+    """May this agent be handed work right now? (Routing adds shifts and capacity.)"""
+    return (
+        user is not None
+        and user.is_active
+        and not user.is_bot
+        and user.presence == Presence.AVAILABLE
+    )
 
 
 def _reopen_for_customer(conversation: Conversation) -> Conversation:

@@ -31,6 +31,7 @@ class EventType(StrEnum):
     HANDOFF_DECLINED = "handoff.declined"
     ALERT_RAISED = "alert.raised"
     ALERT_CLEARED = "alert.cleared"
+    PRESENCE_CHANGED = "presence.changed"
 
 
 # The event loop of the ASGI server in this process, set at startup. Code running outside

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "baton.agents",
     "baton.whatsapp",
     "baton.conversations",
+    "baton.routing",
     "baton.realtime",
     "baton.api",
     "baton.web",

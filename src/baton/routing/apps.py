@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "baton.routing"
+    label = "routing"

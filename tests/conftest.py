@@ -28,6 +28,17 @@ VERIFY_TOKEN = "test-verify-token"
 
 
 @pytest.fixture(autouse=True)
+def _default_team(request):
+    """The default team comes from a data migration; transactional tests flush it away."""
+    if not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue(
+        "transactional_db" if "transactional_db" in request.fixturenames else "db"
+    )
+    Team.objects.get_or_create(is_default=True, defaults={"name": "Support"})
+
+
+@pytest.fixture(autouse=True)
 def _whatsapp_settings(settings, tmp_path):
     settings.WHATSAPP_APP_SECRET = APP_SECRET
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN

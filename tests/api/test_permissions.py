@@ -112,7 +112,13 @@ def test_audit_export(client, world, caller, status):
     if status == 200:
         lines = b"".join(response.streaming_content).decode().splitlines()
         assert lines[0].startswith("time,conversation,event,actor")
-        assert [line.split(",")[2] for line in lines[1:]] == ["claimed", "resolved"]
+        rows = [line.split(",") for line in lines[1:]]
+        assert [row[2] for row in rows if row[2] != "config"] == ["claimed", "resolved"]
+        # Configuration changes are in the same log: the people created for this test.
+        created = {row[9] for row in rows if row[2] == "config"}
+        assert "created user alice" in created
+        if caller == "admin":
+            assert "created user olga" in created
 
 
 def test_list_views(client, world):
@@ -133,3 +139,44 @@ def test_list_views(client, world):
     assert ids("team") == [conversation.pk]
     item = client.get("/api/v1/conversations?view=mine", headers=token).json()["items"][0]
     assert item["owner"] == {"kind": "agent", "username": "alice", "name": "alice"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "visible"),
+    [("anonymous", None), ("owner", True), ("teammate", False), ("manager", True)],
+)
+def test_alert_list(client, world, caller, visible):
+    from baton.conversations.alerts import do_scan_stale_conversations
+
+    conversation, people = world
+    prepare(conversation, people, "owned")
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(waiting_since=now)
+    do_scan_stale_conversations(now + timedelta(seconds=301))
+    headers = {}
+    if caller != "anonymous":
+        headers["Authorization"] = f"Token {do_create_api_token(people[caller])}"
+    response = client.get("/api/v1/alerts", headers=headers)
+    if visible is None:
+        assert response.status_code == 401
+        return
+    items = response.json()["items"]
+    assert [(a["conversation_id"], a["kind"], a["owner"]) for a in items] == (
+        [(conversation.pk, "owner_silent", "alice")] if visible else []
+    )
+
+
+def test_retry_of_a_failed_message_is_locked_to_the_owner(client, world):
+    from baton.conversations.actions import do_queue_outbound_message, do_requeue_failed_message
+    from baton.conversations.models import Message
+    from baton.core.errors import Conflict
+
+    conversation, people = world
+    prepare(conversation, people, "owned")
+    conversation.refresh_from_db()
+    message = do_queue_outbound_message(conversation, people["owner"], text="hello")
+    Message.objects.filter(pk=message.pk).update(status="failed", status_rank=9)
+    message.refresh_from_db()
+    with pytest.raises(Conflict):
+        do_requeue_failed_message(message, people["teammate"])
+    assert do_requeue_failed_message(message, people["owner"]).status == "queued"

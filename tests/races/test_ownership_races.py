@@ -111,6 +111,34 @@ def test_reply_racing_handoff_accept_never_sends_as_non_owner(transactional_db):
             assert message.created_at < accepted.created_at
 
 
+def test_reply_racing_handoff_to_team_never_sends_as_non_owner(transactional_db):
+    from django.utils import timezone
+
+    conversations = open_conversations(8)
+    alice = make_user("alice")
+    make_user("olga", team="Sales")
+    calls = []
+    for conversation in conversations:
+        ownership.do_claim_conversation(conversation.pk, alice)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            window_ends_at=timezone.now() + timezone.timedelta(hours=1)
+        )
+        fresh = Conversation.objects.select_related("contact", "inbox").get(pk=conversation.pk)
+        calls.append(lambda c=fresh: do_queue_outbound_message(c, alice, text="from alice"))
+        calls.append(
+            lambda c=fresh: ownership.do_handoff_conversation(
+                c.pk, alice, to_team_name="Sales", reason="billing question"
+            )
+        )
+    results = race(calls)
+    assert not [r for r in results if isinstance(r, Exception) and r.status != 409]
+    for conversation in Conversation.objects.all():
+        assert (conversation.owner, conversation.team.name) == (None, "Sales")
+        handed = AuditEvent.objects.get(conversation=conversation, kind="handed_to_team")
+        for message in Message.objects.filter(conversation=conversation, direction="outbound"):
+            assert message.created_at < handed.created_at
+
+
 def test_handoff_accept_racing_takeover_is_consistent(transactional_db):
     conversations = open_conversations(8)
     alice, bob = make_user("alice"), make_user("bob")

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
+from baton.conversations.audit import record_config_change
 from baton.core.errors import InvalidInput
 from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, team_group
 
@@ -17,6 +18,7 @@ def do_create_user(
     team_name: str | None = None,
     password: str | None = None,
     display_name: str = "",
+    actor: User | None = None,
 ) -> User:
     """Create a user in a team (the default team when none is named).
 
@@ -46,6 +48,13 @@ def do_create_user(
             TeamMembership.objects.get_or_create(
                 team=team, user=user, defaults={"is_manager": role in (Role.MANAGER, Role.ADMIN)}
             )
+        record_config_change(
+            actor,
+            user,
+            "created",
+            {"role": role, "teams": [team.name for team in teams]},
+            teams[0] if len(teams) == 1 else None,
+        )
     return user
 
 

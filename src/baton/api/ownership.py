@@ -6,6 +6,7 @@ import csv
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Schema
 from pydantic import Field
@@ -268,7 +269,11 @@ def audit_csv(request: HttpRequest, window: Query[AuditRange]) -> HttpResponse:
         .order_by("created_at", "id")
     )
     if managed is not None:
-        events = events.filter(conversation__team_id__in=managed)
+        # Configuration records have no conversation: managers get those of their teams.
+        events = events.filter(
+            Q(conversation__team_id__in=managed)
+            | Q(conversation__isnull=True, to_team_id__in=managed)
+        )
 
     class Echo:
         def write(self, value: str) -> str:

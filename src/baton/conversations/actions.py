@@ -746,6 +746,8 @@ def do_requeue_failed_message(message: Message, actor: User | None) -> Message:
     from baton.whatsapp.tasks import send_outbound_message
 
     with transaction.atomic():
+        # A retry is a customer-visible send: the lock applies as to a new reply.
+        check_may_send(message.conversation, actor)
         moved = Message.objects.filter(
             pk=message.pk,
             direction=Direction.OUTBOUND,

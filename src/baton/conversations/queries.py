@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from baton.agents.models import Role, Team
-from baton.conversations.models import AuditEvent, Conversation, Message
+from baton.conversations.models import Alert, AuditEvent, Conversation, Message
 from baton.core.errors import NotFound
 
 
@@ -88,3 +88,18 @@ def owner_label(user: Any) -> str:
     if user.name == user.username:
         return f"@{user.username}"
     return f"{user.name} (@{user.username})"
+
+
+def get_open_alerts(user: Any) -> QuerySet[Alert]:
+    """Open alerts ``user`` should see: a manager's teams', an agent's own conversations'."""
+    qs = Alert.objects.filter(cleared_at__isnull=True).select_related(
+        "conversation__owner", "conversation__team", "conversation__contact"
+    )
+    managed = managed_team_ids(user)
+    if managed is None:
+        pass
+    elif managed:
+        qs = qs.filter(Q(conversation__team_id__in=managed) | Q(conversation__owner=user))
+    else:
+        qs = qs.filter(conversation__owner=user)
+    return qs.order_by("waiting_since", "id")

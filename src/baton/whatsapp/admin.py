@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from baton.core.admin import AuditedAdmin
 from baton.whatsapp.models import DeadLetter, Inbox
 
 
 @admin.register(Inbox)
-class InboxAdmin(admin.ModelAdmin):
+class InboxAdmin(AuditedAdmin):
     list_display = ("name", "display_phone_number", "phone_number_id", "is_active")
 
 

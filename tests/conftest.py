@@ -191,3 +191,22 @@ def baton_server(transactional_db, simulator):
     with running_baton() as url:
         simulator.simulator.config.webhook_url = f"{url}/webhooks/whatsapp"
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_stray_connections(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end connections that server threads still hold.
+
+    Live test servers run requests on a2wsgi's fixed thread pool, whose threads outlive the
+    servers; PostgreSQL refuses to drop a database while any of them is connected.
+    """
+    yield
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

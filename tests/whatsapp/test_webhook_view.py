@@ -207,6 +207,20 @@ def test_statuses_never_move_backwards(client, inbox):
     assert message.status == "read"
 
 
+def test_reordered_statuses_keep_the_earliest_time_of_each_step(client, inbox):
+    message = outbound_with_wamid(client, "wamid.out2")
+    post_webhook(client, meta_bytes(status_payload("wamid.out2", "read", timestamp="1700000300")))
+    message.refresh_from_db()
+    # Read proves delivery: a missing `delivered` webhook leaves no hole in the ticks.
+    assert message.delivered_at == message.read_at
+    post_webhook(
+        client, meta_bytes(status_payload("wamid.out2", "delivered", timestamp="1700000100"))
+    )
+    message.refresh_from_db()
+    assert message.status == "read"
+    assert (message.read_at - message.delivered_at).total_seconds() == 200
+
+
 def test_failed_status_keeps_code_title_details(client, inbox):
     message = outbound_with_wamid(
         client, "wamid.HBgNN5NzAzMDkTUyNzkzNhUEjA1MjUwNCAUIyNEYUQ0OTVGNTY0MwA="

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from baton.agents.models import Presence, Team, User
@@ -424,11 +425,33 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
         # Conditional update: only a higher rank wins, so reordered or repeated webhooks
         # (a late `delivered` after `read`) change nothing, and `failed` (rank 9) is final.
         changed = Message.objects.filter(pk=message.pk, status_rank__lt=rank).update(**fields)
+        if new_status != DeliveryStatus.FAILED:
+            # Whatever the order, keep the earliest time seen for each step, and let a
+            # later step stand in for a webhook that never came (read implies delivered).
+            steps = IMPLIED_TIMESTAMPS[new_status]
+            Message.objects.filter(pk=message.pk).update(
+                **{
+                    step: Least(Coalesce(F(step), Value(update.timestamp)), Value(update.timestamp))
+                    for step in steps
+                }
+            )
+            if not changed:
+                message.refresh_from_db(fields=steps)
         if changed:
             for key, value in fields.items():
                 setattr(message, key, value)
+            message.refresh_from_db(fields=IMPLIED_TIMESTAMPS.get(new_status, []))
             notify_message(message, EventType.MESSAGE_UPDATED)
     return message
+
+
+# The timestamp a status sets, and the earlier steps it proves happened.
+IMPLIED_TIMESTAMPS: dict[str, list[str]] = {
+    DeliveryStatus.SENT: ["sent_at"],
+    DeliveryStatus.DELIVERED: ["sent_at", "delivered_at"],
+    DeliveryStatus.READ: ["sent_at", "delivered_at", "read_at"],
+    DeliveryStatus.PLAYED: ["sent_at", "delivered_at", "read_at"],
+}
 
 
 # ------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def _validate_node(node: Any, path: str, depth: int, errors: list[str]) -> int:
             return _validate_node(node["not"], f"{path}.not", depth + 1, errors)
         children = node[key]
         if not isinstance(children, list):
-            errors.append(f'{path}.{key}: expected a list of conditions, got {_type(children)}.')
+            errors.append(f"{path}.{key}: expected a list of conditions, got {_type(children)}.")
             return 0
         return sum(
             _validate_node(child, f"{path}.{key}[{i}]", depth + 1, errors)
@@ -463,7 +463,9 @@ def validate_actions(
             not isinstance(labels, list)
             or not labels
             or len(labels) > MAX_LABELS
-            or not all(isinstance(x, str) and 0 < len(x.strip()) <= MAX_LABEL_LENGTH for x in labels)
+            or not all(
+                isinstance(x, str) and 0 < len(x.strip()) <= MAX_LABEL_LENGTH for x in labels
+            )
         ):
             errors.append(
                 f"actions.labels: expected a list of 1-{MAX_LABELS} labels "

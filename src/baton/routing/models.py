@@ -77,9 +77,7 @@ class BusinessHours(models.Model):
         constraints = [
             # One row per inbox and one default row (NULL inbox counts as inbox 0 here,
             # because a plain unique constraint lets any number of NULLs through).
-            models.UniqueConstraint(
-                Coalesce("inbox", 0), name="one_business_hours_per_inbox"
-            )
+            models.UniqueConstraint(Coalesce("inbox", 0), name="one_business_hours_per_inbox")
         ]
 
     def __str__(self) -> str:

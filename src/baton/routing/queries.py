@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from baton.agents.models import Team, User
 from baton.conversations.models import Conversation, Direction, Message
 from baton.core.errors import NotFound, PermissionDenied
-from baton.routing.conditions import Hours, Rule, decide, is_within_business_hours
+from baton.routing.conditions import Decision, Hours, Rule, decide, is_within_business_hours
 from baton.routing.models import BusinessHours, RoutingRule
 
 
@@ -37,9 +37,11 @@ def access_rule(user: Any, rule_id: int) -> RoutingRule:
 
 def get_rules_of_scope(inbox_id: int | None) -> QuerySet[RoutingRule]:
     """The rules of one inbox (``None``: the every-inbox rules), in their order."""
-    return RoutingRule.objects.filter(inbox_id=inbox_id).select_related(
-        "created_by", "updated_by"
-    ).order_by("position", "id")
+    return (
+        RoutingRule.objects.filter(inbox_id=inbox_id)
+        .select_related("created_by", "updated_by")
+        .order_by("position", "id")
+    )
 
 
 def as_rule(rule: RoutingRule) -> Rule:
@@ -135,7 +137,7 @@ def get_facts(
     *,
     now: datetime,
     is_returning: bool | None = None,
-    hours: Hours | None | bool = False,
+    hours: Hours | bool | None = False,
 ) -> dict[str, Any]:
     """Facts for a conversation and the inbound message that opened it.
 
@@ -219,9 +221,7 @@ def get_dry_run(limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]
     all_hours = {h.inbox_id: hours_of(h) for h in BusinessHours.objects.all()}
     results = []
     for conversation in conversations:
-        rules = order_rules(
-            r for r in all_rules if r.inbox_id in (None, conversation.inbox_id)
-        )
+        rules = order_rules(r for r in all_rules if r.inbox_id in (None, conversation.inbox_id))
         hours = all_hours.get(conversation.inbox_id, all_hours.get(None))
         message = messages.get(conversation.first_message_id)  # type: ignore[attr-defined]
         facts = get_facts(
@@ -240,3 +240,46 @@ def get_dry_run(limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]
             }
         )
     return results
+
+
+def get_sample_decision(
+    *,
+    inbox: Any,
+    text: str = "",
+    reply_id: str = "",
+    reply_title: str = "",
+    message_type: str = "",
+    contact_labels: list[str] | None = None,
+    contact_attributes: dict[str, Any] | None = None,
+    is_returning: bool = False,
+    within_business_hours: bool | None = None,
+    now: datetime,
+) -> tuple[Decision | None, dict[str, Any]]:
+    """What the current rules would do with a pasted message sent to ``inbox`` now.
+
+    ``inbox`` None tries only the every-inbox rules. Business hours are the inbox's at
+    ``now`` unless ``within_business_hours`` says otherwise.
+    """
+    inbox_id = inbox.pk if inbox is not None else None
+    if within_business_hours is None:
+        within_business_hours = is_within_business_hours(get_hours(inbox_id), now)
+    facts = build_facts(
+        inbox_id=inbox_id,
+        inbox_name=inbox.name if inbox is not None else "",
+        contact_attributes=contact_attributes or {},
+        contact_labels=contact_labels or [],
+        language="",
+        conversation_attributes={},
+        message_text=text,
+        message_type=message_type or ("interactive" if reply_id or reply_title else "text"),
+        reply_id=reply_id,
+        reply_title=reply_title,
+        is_returning=is_returning,
+        within_business_hours=within_business_hours,
+    )
+    rules = (
+        get_rules_for(inbox_id)
+        if inbox_id is not None
+        else order_rules(RoutingRule.objects.filter(inbox__isnull=True, enabled=True))
+    )
+    return decide(rules, facts), facts

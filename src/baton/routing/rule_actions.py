@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -238,7 +238,14 @@ def do_save_business_hours(hours: BusinessHours, actor: User | None) -> Business
         )
         before = hours_snapshot(before_row) if before_row is not None else None
         hours.updated_by = actor
-        hours.save()
+        try:
+            with transaction.atomic():
+                hours.save()
+        except IntegrityError as exc:
+            raise InvalidInput(
+                f"{_scope_label(hours.inbox_id).capitalize()} already has business hours; "
+                "change those instead."
+            ) from exc
         _audit_config(
             actor,
             "business_hours",

@@ -26,9 +26,7 @@ def make_rule(
 
 
 def make_hours(time_zone: str, weekly: dict, holidays=(), *, inbox=None) -> BusinessHours:
-    hours = BusinessHours(
-        inbox=inbox, time_zone=time_zone, weekly=weekly, holidays=list(holidays)
-    )
+    hours = BusinessHours(inbox=inbox, time_zone=time_zone, weekly=weekly, holidays=list(holidays))
     return do_save_business_hours(hours, None)
 
 

@@ -79,9 +79,7 @@ def test_no_match_keeps_the_default_team_and_records_nothing(client, inbox, team
     assert routed_events(conversation) == []
 
 
-def test_first_matching_rule_wins_and_inbox_rules_come_before_global_ones(
-    client, inbox, teams
-):
+def test_first_matching_rule_wins_and_inbox_rules_come_before_global_ones(client, inbox, teams):
     everything = {"all": []}
     make_rule("Global catch-all", everything, {"team": "Night"})
     make_rule("Disabled", everything, {"team": "Sales"}, inbox=inbox, enabled=False)
@@ -117,9 +115,7 @@ def test_contact_labels_and_attributes_are_read(client, inbox, teams):
     first = Conversation.objects.get()
     assert first.routing_rule is None  # not labelled yet
     Contact.objects.update(labels=["vip"], attributes={"tier": "gold"})
-    do_resolve_conversation(
-        first.pk, do_claim_conversation(first.pk, make_user("bob")).owner
-    )
+    do_resolve_conversation(first.pk, do_claim_conversation(first.pk, make_user("bob")).owner)
     # Another inbox: a brand-new conversation of the same (now labelled) contact.
     make_inbox("777000", name="Second")
     post_webhook(client, inbound(wamid="wamid.second", phone_number_id="777000"))
@@ -128,9 +124,7 @@ def test_contact_labels_and_attributes_are_read(client, inbox, teams):
     assert second.priority == 2
 
 
-def test_returning_customer_new_conversation_runs_rules_but_reopen_does_not(
-    client, inbox, teams
-):
+def test_returning_customer_new_conversation_runs_rules_but_reopen_does_not(client, inbox, teams):
     make_rule(
         "Returning",
         {"field": "customer.is_returning", "op": "is_true"},

@@ -86,7 +86,10 @@ def test_new_rules_go_last_and_moving_renumbers(manager, sales):
 def test_business_hours_audit_and_one_default(manager):
     hours = make_hours("Europe/Berlin", {"mon": [["09:00", "17:00"]]})
     do_delete_business_hours(hours, manager)
-    kinds = [(e.data["object"], e.data["before"] is None, e.data["after"] is None) for e in config_events()]
+    kinds = [
+        (e.data["object"], e.data["before"] is None, e.data["after"] is None)
+        for e in config_events()
+    ]
     assert kinds == [("business_hours", True, False), ("business_hours", False, True)]
     with pytest.raises(InvalidInput, match="unknown time zone"):
         make_hours("Mars/Olympus", {})
@@ -141,7 +144,12 @@ def test_admin_save_and_delete_go_through_the_actions(admin_client, sales):
     assert rule.created_by == admin_client.admin
     response = admin_client.post(
         f"/admin/routing/routingrule/{rule.pk}/change/",
-        {"name": "Sales 2", "inbox": "", "conditions": '{"all": []}', "actions": '{"team": "Sales"}'},
+        {
+            "name": "Sales 2",
+            "inbox": "",
+            "conditions": '{"all": []}',
+            "actions": '{"team": "Sales"}',
+        },
     )
     assert response.status_code == 302
     response = admin_client.post(f"/admin/routing/routingrule/{rule.pk}/delete/", {"post": "yes"})
@@ -171,16 +179,24 @@ def test_admin_bulk_delete_is_audited(admin_client, sales):
 def test_admin_business_hours(admin_client):
     response = admin_client.post(
         "/admin/routing/businesshours/add/",
-        {"inbox": "", "time_zone": "Nowhere/City", "weekly": '{"mon": [["17:00", "09:00"]]}',
-         "holidays": "[]"},
+        {
+            "inbox": "",
+            "time_zone": "Nowhere/City",
+            "weekly": '{"mon": [["17:00", "09:00"]]}',
+            "holidays": "[]",
+        },
     )
     errors = response.context["adminform"].form.errors
     assert "unknown time zone" in errors["time_zone"][0]
     assert "start must be before the end" in errors["weekly"][0]
     response = admin_client.post(
         "/admin/routing/businesshours/add/",
-        {"inbox": "", "time_zone": "Europe/Berlin", "weekly": '{"mon": [["09:00", "17:00"]]}',
-         "holidays": '["2026-12-25"]'},
+        {
+            "inbox": "",
+            "time_zone": "Europe/Berlin",
+            "weekly": '{"mon": [["09:00", "17:00"]]}',
+            "holidays": '["2026-12-25"]',
+        },
     )
     assert response.status_code == 302
     hours = BusinessHours.objects.get()

@@ -31,7 +31,7 @@ field_names = st.one_of(
 facts_strategy = st.fixed_dictionaries(
     {},
     optional={
-        **{name: json_values for name in FIELDS},
+        **dict.fromkeys(FIELDS, json_values),
         "contact.attributes": json_values,
         "conversation.attributes": json_values,
     },

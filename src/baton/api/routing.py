@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from baton.api.api import api
@@ -152,7 +153,7 @@ def create_rule(request: HttpRequest, payload: RuleIn):
         conditions=payload.conditions,
         actions=payload.actions,
     )
-    return 201, _rule_out(do_save_routing_rule(rule, request.user))  # type: ignore[arg-type]
+    return Status(201, _rule_out(do_save_routing_rule(rule, request.user)))  # type: ignore[arg-type]
 
 
 @api.put("/routing/rules/{rule_id}", response={200: RuleOut, **ERRORS}, tags=TAGS)
@@ -172,7 +173,7 @@ def replace_rule(request: HttpRequest, rule_id: int, payload: RuleIn):
 )
 def delete_rule(request: HttpRequest, rule_id: int):
     do_delete_routing_rule(access_rule(request.user, rule_id), request.user)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/routing/dry-run", response={200: DryRunOut, **ERRORS}, tags=TAGS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
@@ -35,10 +35,15 @@ def access_rule(user: Any, rule_id: int) -> RoutingRule:
     return rule
 
 
+def scope_q(inbox_id: int | None) -> Q:
+    """The rules (or hours) of one inbox; ``None`` means the every-inbox ones."""
+    return Q(inbox__isnull=True) if inbox_id is None else Q(inbox_id=inbox_id)
+
+
 def get_rules_of_scope(inbox_id: int | None) -> QuerySet[RoutingRule]:
     """The rules of one inbox (``None``: the every-inbox rules), in their order."""
     return (
-        RoutingRule.objects.filter(inbox_id=inbox_id)
+        RoutingRule.objects.filter(scope_q(inbox_id))
         .select_related("created_by", "updated_by")
         .order_by("position", "id")
     )
@@ -137,12 +142,12 @@ def get_facts(
     *,
     now: datetime,
     is_returning: bool | None = None,
-    hours: Hours | bool | None = False,
+    hours: Hours | Literal["look up"] | None = "look up",
 ) -> dict[str, Any]:
     """Facts for a conversation and the inbound message that opened it.
 
     ``is_returning`` and ``hours`` may be passed in when the caller already knows them (the
-    dry run computes them for many conversations at once); ``hours=False`` means "look up".
+    dry run computes them for many conversations at once).
     """
     if is_returning is None:
         is_returning = (
@@ -151,7 +156,7 @@ def get_facts(
             .filter(created_at__lte=conversation.created_at)
             .exists()
         )
-    if hours is False:
+    if hours == "look up":
         hours = get_hours(conversation.inbox_id)
     msg_type = message.type if message is not None else ""
     reply_id, reply_title = reply_of(msg_type, message.content if message is not None else {})
@@ -168,7 +173,7 @@ def get_facts(
         reply_id=reply_id,
         reply_title=reply_title,
         is_returning=bool(is_returning),
-        within_business_hours=is_within_business_hours(hours or None, now),
+        within_business_hours=is_within_business_hours(hours, now),
     )
 
 

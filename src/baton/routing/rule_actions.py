@@ -29,7 +29,7 @@ from baton.routing.conditions import (
     validate_conditions,
 )
 from baton.routing.models import BusinessHours, RoutingRule
-from baton.routing.queries import get_action_targets, get_facts, get_rules_for
+from baton.routing.queries import get_action_targets, get_facts, get_rules_for, scope_q
 
 # ------------------------------------------------------------------------------------------
 # Applying rules to a new conversation
@@ -143,7 +143,7 @@ def do_save_routing_rule(rule: RoutingRule, actor: User | None) -> RoutingRule:
         )
         before = rule_snapshot(before_row) if before_row is not None else None
         if before_row is None or before_row.inbox_id != rule.inbox_id:
-            last = RoutingRule.objects.filter(inbox_id=rule.inbox_id).aggregate(
+            last = RoutingRule.objects.filter(scope_q(rule.inbox_id)).aggregate(
                 last=Max("position")
             )["last"]
             rule.position = 0 if last is None else last + 1
@@ -184,7 +184,7 @@ def do_move_routing_rule(rule: RoutingRule, actor: User | None, offset: int) -> 
     with transaction.atomic():
         scope = list(
             RoutingRule.objects.select_for_update()
-            .filter(inbox_id=rule.inbox_id)
+            .filter(scope_q(rule.inbox_id))
             .order_by("position", "id")
         )
         ids = [r.pk for r in scope]

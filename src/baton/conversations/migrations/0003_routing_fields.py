@@ -6,57 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0002_ownership'),
-        ('routing', '0001_rules'),
+        ("conversations", "0002_ownership"),
+        ("routing", "0001_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='attributes',
+            model_name="contact",
+            name="attributes",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='labels',
+            model_name="contact",
+            name="labels",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='assignment_strategy',
-            field=models.CharField(blank=True, choices=[('round_robin', 'Round robin'), ('least_loaded', 'Least loaded'), ('sticky', 'Sticky (back to the last agent)'), ('manual', 'Manual (nobody is auto-assigned)')], max_length=16),
+            model_name="conversation",
+            name="assignment_strategy",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("round_robin", "Round robin"),
+                    ("least_loaded", "Least loaded"),
+                    ("sticky", "Sticky (back to the last agent)"),
+                    ("manual", "Manual (nobody is auto-assigned)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='attributes',
-            field=models.JSONField(blank=True, default=dict, help_text='Fields collected by a bot (name, order number …).'),
+            model_name="conversation",
+            name="attributes",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Fields collected by a bot (name, order number …).",
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='labels',
+            model_name="conversation",
+            name="labels",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='language',
+            model_name="conversation",
+            name="language",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='preferred_agent',
-            field=models.ForeignKey(blank=True, help_text='A rule asked for this agent; the assignment engine tries them first.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="conversation",
+            name="preferred_agent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="A rule asked for this agent; the assignment engine tries them first.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='routing_rule',
-            field=models.ForeignKey(blank=True, help_text='The rule that routed this conversation when it was opened.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversations', to='routing.routingrule'),
+            model_name="conversation",
+            name="routing_rule",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The rule that routed this conversation when it was opened.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="conversations",
+                to="routing.routingrule",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('claimed', 'Claimed'), ('assigned', 'Assigned'), ('handoff_requested', 'Handoff requested'), ('handoff_accepted', 'Handoff accepted'), ('handoff_declined', 'Handoff declined'), ('handoff_expired', 'Handoff expired'), ('handed_to_team', 'Handed to a team'), ('released', 'Released to the queue'), ('taken_over', 'Taken over'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('snoozed', 'Snoozed'), ('woke_up', 'Snooze ended'), ('pending', 'Waiting on customer'), ('customer_replied', 'Customer replied'), ('alert', 'Alert'), ('config', 'Configuration changed'), ('routed', 'Routed by a rule')], max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("claimed", "Claimed"),
+                    ("assigned", "Assigned"),
+                    ("handoff_requested", "Handoff requested"),
+                    ("handoff_accepted", "Handoff accepted"),
+                    ("handoff_declined", "Handoff declined"),
+                    ("handoff_expired", "Handoff expired"),
+                    ("handed_to_team", "Handed to a team"),
+                    ("released", "Released to the queue"),
+                    ("taken_over", "Taken over"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("snoozed", "Snoozed"),
+                    ("woke_up", "Snooze ended"),
+                    ("pending", "Waiting on customer"),
+                    ("customer_replied", "Customer replied"),
+                    ("alert", "Alert"),
+                    ("config", "Configuration changed"),
+                    ("routed", "Routed by a rule"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

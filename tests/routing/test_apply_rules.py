@@ -229,3 +229,34 @@ def test_rules_cost_a_fixed_number_of_queries(client, inbox, teams):
         reply = {"field": "message.reply_id", "op": "equals", "value": f"x{i}"}
         make_rule(f"r{i}", reply, {"team": "Sales"}, inbox=inbox)
     assert queries_for_new_conversation("491000000002") == with_one_rule
+
+
+def test_returning_and_business_hours_are_only_looked_up_when_a_rule_reads_them(
+    client, inbox, teams
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule = make_rule(
+        "Text", {"field": "message.text", "op": "contains", "value": "zzz"}, {"team": "Sales"}
+    )
+
+    def queries(wa_id):
+        with CaptureQueriesContext(connection) as ctx:
+            post_webhook(client, inbound(wamid=f"wamid.{wa_id}", wa_id=wa_id))
+        return [q["sql"] for q in ctx.captured_queries]
+
+    text_only = queries("491000000011")
+    rule.conditions = {
+        "all": [
+            {"field": "customer.is_returning", "op": "is_false"},
+            {"field": "time.within_business_hours", "op": "is_true"},
+        ]
+    }
+    rule.save()
+    both = queries("491000000012")
+    # The two lookups, then the team lookup, the conversation update and the audit row.
+    assert len(both) == len(text_only) + 2 + 3
+    assert not any("routing_businesshours" in sql for sql in text_only)
+    assert any("routing_businesshours" in sql for sql in both)
+    assert Conversation.objects.get(contact__wa_id="491000000012").team == teams["Sales"]

@@ -8,7 +8,7 @@ several ``baton serve`` workers, is not worth its staleness bugs. Measured in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -136,6 +136,28 @@ def build_facts(
     }
 
 
+class LazyFacts(Mapping[str, Any]):
+    """Facts whose costly entries (a query each) are only computed if a rule reads them.
+
+    Most rules look at the message alone; then the ingest pays for no extra query.
+    """
+
+    def __init__(self, facts: dict[str, Any], lazy: dict[str, Callable[[], Any]]) -> None:
+        self._facts = facts
+        self._lazy = lazy
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._facts and key in self._lazy:
+            self._facts[key] = self._lazy.pop(key)()
+        return self._facts[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._facts, **self._lazy})
+
+    def __len__(self) -> int:
+        return len({**self._facts, **self._lazy})
+
+
 def get_facts(
     conversation: Conversation,
     message: Message | None,
@@ -143,25 +165,17 @@ def get_facts(
     now: datetime,
     is_returning: bool | None = None,
     hours: Hours | Literal["look up"] | None = "look up",
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     """Facts for a conversation and the inbound message that opened it.
 
     ``is_returning`` and ``hours`` may be passed in when the caller already knows them (the
-    dry run computes them for many conversations at once).
+    dry run computes them for many conversations at once); otherwise each is looked up the
+    first time a rule reads it.
     """
-    if is_returning is None:
-        is_returning = (
-            Conversation.objects.filter(contact_id=conversation.contact_id)
-            .exclude(pk=conversation.pk)
-            .filter(created_at__lte=conversation.created_at)
-            .exists()
-        )
-    if hours == "look up":
-        hours = get_hours(conversation.inbox_id)
     msg_type = message.type if message is not None else ""
     reply_id, reply_title = reply_of(msg_type, message.content if message is not None else {})
     contact = conversation.contact
-    return build_facts(
+    facts = build_facts(
         inbox_id=conversation.inbox_id,
         inbox_name=conversation.inbox.name,
         contact_attributes=contact.attributes,
@@ -173,8 +187,26 @@ def get_facts(
         reply_id=reply_id,
         reply_title=reply_title,
         is_returning=bool(is_returning),
-        within_business_hours=is_within_business_hours(hours, now),
+        within_business_hours=False,
     )
+    lazy: dict[str, Callable[[], Any]] = {}
+    if is_returning is None:
+        del facts["customer.is_returning"]
+        lazy["customer.is_returning"] = lambda: (
+            Conversation.objects.filter(
+                contact_id=conversation.contact_id, created_at__lte=conversation.created_at
+            )
+            .exclude(pk=conversation.pk)
+            .exists()
+        )
+    del facts["time.within_business_hours"]
+    if hours == "look up":
+        lazy["time.within_business_hours"] = lambda: is_within_business_hours(
+            get_hours(conversation.inbox_id), now
+        )
+    else:
+        facts["time.within_business_hours"] = is_within_business_hours(hours, now)
+    return LazyFacts(facts, lazy)
 
 
 # ------------------------------------------------------------------------------------------

@@ -153,3 +153,19 @@ def test_openapi_documents_the_endpoints_and_errors(client):
     assert {"201", "400", "403"} <= set(rules["post"]["responses"])
     assert {"put", "delete"} <= set(schema["paths"]["/api/v1/routing/rules/{rule_id}"])
     assert "200" in schema["paths"]["/api/v1/routing/dry-run"]["post"]["responses"]
+
+
+def test_conversation_timeline_says_which_rule_routed_it(client, sales, inbox, manager):
+    rule = make_rule("Sales button", RULE["conditions"], RULE["actions"], inbox=inbox)
+    post_webhook(client, inbound("inbound_interactive_button_reply.json"))
+    from baton.conversations.models import Conversation
+
+    conversation = Conversation.objects.get()
+    items = send(client, "get", f"/conversations/{conversation.pk}/timeline", manager).json()[
+        "items"
+    ]
+    [routed] = [i for i in items if i["kind"] == "routed"]
+    assert routed["reason"] == "rule “Sales button” matched"
+    assert routed["to_team"] == "Sales"
+    assert routed["data"]["rule_id"] == rule.pk
+    assert routed["data"]["strategy"] == "round_robin"

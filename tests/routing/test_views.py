@@ -147,8 +147,13 @@ def test_toggle_move_delete(manager_client, inbox, sales):
 
 
 def test_re_enabling_a_rule_whose_team_is_gone_says_why(manager_client, rule, sales):
-    manager_client.post(f"/routing/{rule.pk}/toggle")
     sales.delete()
+    manager_client.post(f"/routing/{rule.pk}/toggle")  # disabling an invalid rule works
+    rule.refresh_from_db()
+    assert rule.enabled is False
+    disabled = AuditEvent.objects.filter(kind=EventKind.CONFIG).latest("id")
+    assert disabled.reason == "routing rule “Sales button” disabled"
+    assert (disabled.data["before"]["enabled"], disabled.data["after"]["enabled"]) == (True, False)
     response = manager_client.post(f"/routing/{rule.pk}/toggle", follow=True)
     assert "there is no team" in response.content.decode()
     rule.refresh_from_db()

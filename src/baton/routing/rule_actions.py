@@ -158,8 +158,28 @@ def do_save_routing_rule(rule: RoutingRule, actor: User | None) -> RoutingRule:
 
 
 def do_set_routing_rule_enabled(rule: RoutingRule, actor: User | None, enabled: bool) -> None:
-    rule.enabled = enabled
-    do_save_routing_rule(rule, actor)
+    """Enable (validated again: its team or agent may be gone) or disable (always allowed,
+    so a rule that became invalid can still be switched off) a rule."""
+    if enabled:
+        rule.enabled = True
+        do_save_routing_rule(rule, actor)
+        return
+    with transaction.atomic():
+        before_row = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
+        if before_row is None:
+            raise InvalidInput("This routing rule was deleted meanwhile.")
+        before = rule_snapshot(before_row)
+        RoutingRule.objects.filter(pk=rule.pk).update(
+            enabled=False, updated_by=actor, updated_at=timezone.now()
+        )
+        rule.enabled = False
+        _audit_config(
+            actor,
+            "routing_rule",
+            f"routing rule “{before_row.name}” disabled",
+            before,
+            {**before, "enabled": False},
+        )
 
 
 def do_delete_routing_rule(rule: RoutingRule, actor: User | None) -> None:

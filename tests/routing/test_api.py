@@ -169,3 +169,30 @@ def test_conversation_timeline_says_which_rule_routed_it(client, sales, inbox, m
     assert routed["to_team"] == "Sales"
     assert routed["data"]["rule_id"] == rule.pk
     assert routed["data"]["strategy"] == "round_robin"
+
+
+def test_dry_run_costs_the_same_queries_for_any_number_of_conversations(
+    client, sales, inbox, manager
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_rule("Sales button", RULE["conditions"], RULE["actions"], inbox=inbox)
+    make_rule("Returning", {"field": "customer.is_returning", "op": "is_true"}, {"priority": 2})
+
+    def customers(start, count):
+        for i in range(start, start + count):
+            post_webhook(client, inbound(wamid=f"wamid.n{i}", wa_id=f"4917000000{i:02d}"))
+
+    def dry_run_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = send(client, "post", "/routing/dry-run", manager, {"limit": 50})
+        return len(ctx.captured_queries), len(response.json()["conversations"])
+
+    customers(0, 2)
+    dry_run_queries()  # the token's first use records last_used_at: not part of the count
+    few = dry_run_queries()
+    customers(2, 8)
+    many = dry_run_queries()
+    assert (few[1], many[1]) == (2, 10)
+    assert few[0] == many[0]

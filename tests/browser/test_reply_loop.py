@@ -5,12 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from baton.agents.models import Team
 from tests.conftest import make_inbox, make_user
 
 pytestmark = pytest.mark.browser
 
 
 def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_server, simulator):
+    # An earlier transactional test flushes the default team the migrations created; without
+    # it the conversation has no team and its live events never reach the agent's page.
+    Team.objects.get_or_create(is_default=True, defaults={"name": "Support"})
     make_inbox(access_token="test-token")
     make_user("alice")
     page = browser.new_page()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from baton.agents.models import Team, User
 from baton.conversations.models import Conversation, Direction, Message
@@ -38,15 +38,6 @@ def access_rule(user: Any, rule_id: int) -> RoutingRule:
 def scope_q(inbox_id: int | None) -> Q:
     """The rules (or hours) of one inbox; ``None`` means the every-inbox ones."""
     return Q(inbox__isnull=True) if inbox_id is None else Q(inbox_id=inbox_id)
-
-
-def get_rules_of_scope(inbox_id: int | None) -> QuerySet[RoutingRule]:
-    """The rules of one inbox (``None``: the every-inbox rules), in their order."""
-    return (
-        RoutingRule.objects.filter(scope_q(inbox_id))
-        .select_related("created_by", "updated_by")
-        .order_by("position", "id")
-    )
 
 
 def as_rule(rule: RoutingRule) -> Rule:

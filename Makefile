@@ -32,7 +32,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src/baton/conversations src/baton/whatsapp src/baton/agents src/baton/core
+	$(BIN)/mypy src/baton/conversations src/baton/whatsapp src/baton/agents src/baton/core src/baton/routing
 
 format: install
 	$(BIN)/ruff format src tests benchmarks

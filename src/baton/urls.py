@@ -10,6 +10,7 @@ urlpatterns = [
     path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("routing/", include("baton.routing.urls")),
     path("", include("baton.web.urls")),
     # Media is only served to logged-in users (see web.views.media).
 ]

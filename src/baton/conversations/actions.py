@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from baton.conversations.models import (
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput, WindowClosed
 from baton.realtime.events import (
+    EVERYONE_GROUP,
     MANAGERS_GROUP,
     EventType,
     conversation_group,
@@ -40,6 +42,7 @@ from baton.realtime.events import (
     team_group,
     user_group,
 )
+from baton.routing.rule_actions import do_apply_routing_rules
 from baton.whatsapp.models import Inbox
 from baton.whatsapp.parsing import ContactProfile, InboundMessage, StatusUpdate
 
@@ -56,6 +59,8 @@ def conversation_audience(conversation: Conversation) -> list[str]:
     groups = [MANAGERS_GROUP, conversation_group(conversation.pk)]
     if conversation.team_id:
         groups.append(team_group(conversation.team_id))
+    else:
+        groups.append(EVERYONE_GROUP)
     if conversation.owner_id:
         groups.append(user_group(conversation.owner_id))
     return groups
@@ -173,7 +178,15 @@ def _update_contact_identity(
             setattr(contact, field, value)
 
 
-def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation, bool]:
+class Opened(StrEnum):
+    """How the inbound message found its conversation."""
+
+    EXISTING = "existing"  # an open conversation continues
+    REOPENED = "reopened"  # a resolved one, back to its last owner or queue
+    CREATED = "created"  # a brand-new conversation: routing rules decide where it goes
+
+
+def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation, Opened]:
     """The contact's open conversation on this inbox, reopening or creating one.
 
     Precondition: the caller holds the contact's row lock (or SQLite's write lock), so no
@@ -186,9 +199,8 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
         .exclude(status=ConversationStatus.RESOLVED)
         .first()
     )
-    is_new = False
+    opened = Opened.EXISTING
     if conversation is None:
-        is_new = True
         last = (
             Conversation.objects.select_related("last_owner")
             .filter(inbox=inbox, contact=contact, status=ConversationStatus.RESOLVED)
@@ -197,6 +209,7 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
         )
         if last is not None:
             conversation = _reopen_for_customer(last)
+            opened = Opened.REOPENED
         else:
             conversation = Conversation.objects.create(
                 inbox=inbox,
@@ -204,9 +217,10 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
                 status=ConversationStatus.QUEUED,
                 team=inbox.default_team or default_team(),
             )
+            opened = Opened.CREATED
     conversation.inbox = inbox
     conversation.contact = contact
-    return conversation, is_new
+    return conversation, opened
 
 
 def is_available(user: User | None) -> bool:
@@ -252,7 +266,7 @@ def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
         # then sees it. The unique wamid index is the last line of defence.
         if Message.objects.filter(wamid=inbound.wamid).exists():
             return None
-        conversation, is_new = _open_conversation_for(inbox, contact)
+        conversation, opened = _open_conversation_for(inbox, contact)
         reply_to = None
         if inbound.reply_to_wamid:
             reply_to = Message.objects.filter(wamid=inbound.reply_to_wamid).only("pk").first()
@@ -276,6 +290,9 @@ def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
             timestamp=inbound.timestamp,
         )
         message.conversation = conversation
+        if opened == Opened.CREATED:
+            # Before any event is queued: the conversation is first seen in the rule's team.
+            do_apply_routing_rules(conversation, message)
         _apply_side_effects(message, inbound, contact)
         _touch_conversation_on_inbound(conversation, message)
         if media:
@@ -284,7 +301,9 @@ def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
             download_media.enqueue(message.pk)
         notify_conversation(
             conversation,
-            EventType.CONVERSATION_CREATED if is_new else EventType.CONVERSATION_UPDATED,
+            EventType.CONVERSATION_UPDATED
+            if opened == Opened.EXISTING
+            else EventType.CONVERSATION_CREATED,
         )
         notify_message(message, EventType.MESSAGE_CREATED)
     return message

@@ -18,6 +18,10 @@ class Contact(models.Model):
     wa_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     username = models.CharField(max_length=128, blank=True)
     profile_name = models.CharField(max_length=256, blank=True)
+    # What we know about the customer (CRM fields, a bot's answers) and how we tag them;
+    # routing rules read both (contact.attributes.<key>, contact.labels).
+    attributes = models.JSONField(default=dict, blank=True)
+    labels = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +67,15 @@ class Priority(models.IntegerChoices):
     NORMAL = 1, "Normal"
     HIGH = 2, "High"
     URGENT = 3, "Urgent"
+
+
+class AssignmentStrategy(models.TextChoices):
+    """How the assignment engine picks an agent; blank on a conversation = its team's default."""
+
+    ROUND_ROBIN = "round_robin", "Round robin"
+    LEAST_LOADED = "least_loaded", "Least loaded"
+    STICKY = "sticky", "Sticky (back to the last agent)"
+    MANUAL = "manual", "Manual (nobody is auto-assigned)"
 
 
 class Conversation(models.Model):
@@ -114,6 +127,32 @@ class Conversation(models.Model):
         help_text="Since when the customer waits for us (first unanswered inbound); NULL if not.",
     )
     last_message_preview = models.CharField(max_length=200, blank=True)
+    # Routing: set by the rule that matched when the conversation was opened (see
+    # routing.rule_actions.do_apply_routing_rules); the assignment engine reads the last two.
+    labels = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Fields collected by a bot (name, order number …)."
+    )
+    language = models.CharField(max_length=16, blank=True)
+    routing_rule = models.ForeignKey(
+        "routing.RoutingRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        help_text="The rule that routed this conversation when it was opened.",
+    )
+    preferred_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A rule asked for this agent; the assignment engine tries them first.",
+    )
+    assignment_strategy = models.CharField(
+        max_length=16, choices=AssignmentStrategy.choices, blank=True
+    )
 
     class Meta:
         constraints = [
@@ -289,6 +328,7 @@ class EventKind(models.TextChoices):
     CUSTOMER_REPLIED = "customer_replied", "Customer replied"
     ALERT = "alert", "Alert"
     CONFIG = "config", "Configuration changed"
+    ROUTED = "routed", "Routed by a rule"
 
 
 class AuditEvent(models.Model):

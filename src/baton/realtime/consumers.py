@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from baton.realtime.events import (
+    EVERYONE_GROUP,
     MANAGERS_GROUP,
     conversation_group,
     register_server_loop,
@@ -19,7 +20,7 @@ from baton.realtime.events import (
 
 @database_sync_to_async
 def _groups_for(user: Any) -> list[str]:
-    groups = [user_group(user.pk)]
+    groups = [user_group(user.pk), EVERYONE_GROUP]
     if user.is_manager:
         groups.append(MANAGERS_GROUP)
     groups += [

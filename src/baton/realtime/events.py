@@ -60,6 +60,8 @@ def conversation_group(conversation_id: int) -> str:
 
 
 MANAGERS_GROUP = "managers"
+# Conversations outside any team are visible to every agent (see conversations.queries).
+EVERYONE_GROUP = "everyone"
 
 
 def send_event_on_commit(

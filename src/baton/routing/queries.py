@@ -1,0 +1,313 @@
+"""Reads for routing: the rules of an inbox, its business hours, and the facts rules see.
+
+The ingest path reads rules with one indexed query per *new* conversation (not per message):
+cheap enough that a per-process cache, and the cross-process invalidation it would need with
+several ``baton serve`` workers, is not worth its staleness bugs. Measured in
+``benchmarks/routing.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db.models import Exists, OuterRef, Q, Subquery
+
+from baton.agents.models import Team, User
+from baton.conversations.models import Conversation, Direction, Message
+from baton.core.errors import NotFound, PermissionDenied
+from baton.routing.conditions import Decision, Hours, Rule, decide, is_within_business_hours
+from baton.routing.models import BusinessHours, RoutingRule
+
+
+def check_manager(user: Any) -> None:
+    """Routing is configuration: managers and admins only."""
+    if not (user.is_authenticated and (user.is_manager or user.is_superuser)):
+        raise PermissionDenied("Only managers can change or try routing rules.")
+
+
+def access_rule(user: Any, rule_id: int) -> RoutingRule:
+    check_manager(user)
+    rule = RoutingRule.objects.select_related("inbox").filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound(f"Routing rule {rule_id} does not exist.")
+    return rule
+
+
+def scope_q(inbox_id: int | None) -> Q:
+    """The rules (or hours) of one inbox; ``None`` means the every-inbox ones."""
+    return Q(inbox__isnull=True) if inbox_id is None else Q(inbox_id=inbox_id)
+
+
+def as_rule(rule: RoutingRule) -> Rule:
+    return Rule(
+        id=rule.pk,
+        name=rule.name,
+        conditions=rule.conditions,
+        actions=rule.actions,
+        enabled=rule.enabled,
+    )
+
+
+def get_rules_for(inbox_id: int, *, enabled_only: bool = True) -> list[Rule]:
+    """Rules to try for a conversation of ``inbox_id``, first to last."""
+    qs = RoutingRule.objects.filter(Q(inbox_id=inbox_id) | Q(inbox__isnull=True))
+    if enabled_only:
+        qs = qs.filter(enabled=True)
+    rows = list(qs.only("id", "inbox_id", "position", "name", "enabled", "conditions", "actions"))
+    return order_rules(rows)
+
+
+def order_rules(rows: Iterable[RoutingRule]) -> list[Rule]:
+    """Own rules by position, then every-inbox rules by position."""
+    ordered = sorted(rows, key=lambda r: (r.inbox_id is None, r.position, r.pk))
+    return [as_rule(r) for r in ordered]
+
+
+def get_hours(inbox_id: int | None) -> Hours | None:
+    """The inbox's business hours, else the default ones, else None (always open)."""
+    rows = list(BusinessHours.objects.filter(Q(inbox_id=inbox_id) | Q(inbox__isnull=True)))
+    rows.sort(key=lambda h: h.inbox_id is None)
+    return hours_of(rows[0]) if rows else None
+
+
+def hours_of(row: BusinessHours) -> Hours:
+    return Hours(time_zone=row.time_zone, weekly=row.weekly, holidays=row.holidays)
+
+
+def reply_of(message_type: str, content: dict[str, Any]) -> tuple[str, str]:
+    """The id and title of the button or list row a customer chose ("" when none).
+
+    ``whatsapp.parsing`` stores an interactive reply's object flattened into ``content``
+    (``{"interactive_type": "button_reply", "id": …, "title": …}``) and a template
+    quick-reply button as ``{"payload": …, "text": …}``.
+    """
+    if message_type == "interactive" and content.get("interactive_type") in (
+        "button_reply",
+        "list_reply",
+    ):
+        return str(content.get("id") or ""), str(content.get("title") or "")
+    if message_type == "button":
+        return str(content.get("payload") or ""), str(content.get("text") or "")
+    return "", ""
+
+
+def build_facts(
+    *,
+    inbox_id: int | None,
+    inbox_name: str,
+    contact_attributes: Any,
+    contact_labels: Any,
+    language: str,
+    conversation_attributes: Any,
+    message_text: str,
+    message_type: str,
+    reply_id: str,
+    reply_title: str,
+    is_returning: bool,
+    within_business_hours: bool,
+) -> dict[str, Any]:
+    """The flat dict ``conditions.evaluate`` reads; one key per whitelisted field."""
+    return {
+        "inbox.id": inbox_id,
+        "inbox.name": inbox_name,
+        "contact.attributes": contact_attributes if isinstance(contact_attributes, dict) else {},
+        "contact.labels": contact_labels if isinstance(contact_labels, list) else [],
+        "conversation.language": language,
+        "conversation.attributes": (
+            conversation_attributes if isinstance(conversation_attributes, dict) else {}
+        ),
+        "message.text": message_text,
+        "message.type": message_type,
+        "message.reply_id": reply_id,
+        "message.reply_title": reply_title,
+        "customer.is_returning": is_returning,
+        "time.within_business_hours": within_business_hours,
+    }
+
+
+class LazyFacts(Mapping[str, Any]):
+    """Facts whose costly entries (a query each) are only computed if a rule reads them.
+
+    Most rules look at the message alone; then the ingest pays for no extra query.
+    """
+
+    def __init__(self, facts: dict[str, Any], lazy: dict[str, Callable[[], Any]]) -> None:
+        self._facts = facts
+        self._lazy = lazy
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._facts and key in self._lazy:
+            self._facts[key] = self._lazy.pop(key)()
+        return self._facts[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._facts, **self._lazy})
+
+    def __len__(self) -> int:
+        return len({**self._facts, **self._lazy})
+
+
+def get_facts(
+    conversation: Conversation,
+    message: Message | None,
+    *,
+    now: datetime,
+    is_returning: bool | None = None,
+    hours: Hours | Literal["look up"] | None = "look up",
+) -> Mapping[str, Any]:
+    """Facts for a conversation and the inbound message that opened it.
+
+    ``is_returning`` and ``hours`` may be passed in when the caller already knows them (the
+    dry run computes them for many conversations at once); otherwise each is looked up the
+    first time a rule reads it.
+    """
+    msg_type = message.type if message is not None else ""
+    reply_id, reply_title = reply_of(msg_type, message.content if message is not None else {})
+    contact = conversation.contact
+    facts = build_facts(
+        inbox_id=conversation.inbox_id,
+        inbox_name=conversation.inbox.name,
+        contact_attributes=contact.attributes,
+        contact_labels=contact.labels,
+        language=conversation.language,
+        conversation_attributes=conversation.attributes,
+        message_text=message.text if message is not None else "",
+        message_type=msg_type,
+        reply_id=reply_id,
+        reply_title=reply_title,
+        is_returning=bool(is_returning),
+        within_business_hours=False,
+    )
+    lazy: dict[str, Callable[[], Any]] = {}
+    if is_returning is None:
+        del facts["customer.is_returning"]
+        lazy["customer.is_returning"] = lambda: (
+            Conversation.objects.filter(
+                contact_id=conversation.contact_id, created_at__lte=conversation.created_at
+            )
+            .exclude(pk=conversation.pk)
+            .exists()
+        )
+    del facts["time.within_business_hours"]
+    if hours == "look up":
+        lazy["time.within_business_hours"] = lambda: is_within_business_hours(
+            get_hours(conversation.inbox_id), now
+        )
+    else:
+        facts["time.within_business_hours"] = is_within_business_hours(hours, now)
+    return LazyFacts(facts, lazy)
+
+
+# ------------------------------------------------------------------------------------------
+# Validation context and dry run
+
+
+def get_action_targets() -> tuple[set[str], dict[str, set[str]]]:
+    """Team names, and the active users who may own conversations with their team names."""
+    teams = set(Team.objects.values_list("name", flat=True))
+    agents: dict[str, set[str]] = {}
+    for username, team_name in User.objects.filter(is_active=True).values_list(
+        "username", "memberships__team__name"
+    ):
+        agents.setdefault(username, set())
+        if team_name:
+            agents[username].add(team_name)
+    return teams, agents
+
+
+def get_dry_run(limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]:
+    """What the current rules would decide for the latest ``limit`` conversations.
+
+    Each conversation is judged on what the rules saw when it was opened: its first inbound
+    message, whether the contact had an earlier conversation, the business hours at its
+    creation time. A fixed number of queries, whatever ``limit`` is.
+    """
+    first_inbound = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND)
+        .order_by("timestamp", "id")
+        .values("pk")[:1]
+    )
+    earlier = Conversation.objects.filter(
+        contact_id=OuterRef("contact_id"), created_at__lt=OuterRef("created_at")
+    )
+    qs = Conversation.objects.select_related("inbox", "contact", "routing_rule").annotate(
+        first_message_id=Subquery(first_inbound), returning=Exists(earlier)
+    )
+    if inbox_id is not None:
+        qs = qs.filter(inbox_id=inbox_id)
+    conversations = list(qs.order_by("-created_at", "-id")[:limit])
+    messages = Message.objects.in_bulk(
+        [c.first_message_id for c in conversations if c.first_message_id]  # type: ignore[attr-defined]
+    )
+    all_rules = list(
+        RoutingRule.objects.filter(enabled=True).only(
+            "id", "inbox_id", "position", "name", "enabled", "conditions", "actions"
+        )
+    )
+    all_hours = {h.inbox_id: hours_of(h) for h in BusinessHours.objects.all()}
+    results = []
+    for conversation in conversations:
+        rules = order_rules(r for r in all_rules if r.inbox_id in (None, conversation.inbox_id))
+        hours = all_hours.get(conversation.inbox_id, all_hours.get(None))
+        message = messages.get(conversation.first_message_id)  # type: ignore[attr-defined]
+        facts = get_facts(
+            conversation,
+            message,
+            now=conversation.created_at,
+            is_returning=conversation.returning,  # type: ignore[attr-defined]
+            hours=hours,
+        )
+        results.append(
+            {
+                "conversation": conversation,
+                "message": message,
+                "decision": decide(rules, facts),
+                "facts": facts,
+            }
+        )
+    return results
+
+
+def get_sample_decision(
+    *,
+    inbox: Any,
+    text: str = "",
+    reply_id: str = "",
+    reply_title: str = "",
+    message_type: str = "",
+    contact_labels: list[str] | None = None,
+    contact_attributes: dict[str, Any] | None = None,
+    is_returning: bool = False,
+    within_business_hours: bool | None = None,
+    now: datetime,
+) -> tuple[Decision | None, dict[str, Any]]:
+    """What the current rules would do with a pasted message sent to ``inbox`` now.
+
+    ``inbox`` None tries only the every-inbox rules. Business hours are the inbox's at
+    ``now`` unless ``within_business_hours`` says otherwise.
+    """
+    inbox_id = inbox.pk if inbox is not None else None
+    if within_business_hours is None:
+        within_business_hours = is_within_business_hours(get_hours(inbox_id), now)
+    facts = build_facts(
+        inbox_id=inbox_id,
+        inbox_name=inbox.name if inbox is not None else "",
+        contact_attributes=contact_attributes or {},
+        contact_labels=contact_labels or [],
+        language="",
+        conversation_attributes={},
+        message_text=text,
+        message_type=message_type or ("interactive" if reply_id or reply_title else "text"),
+        reply_id=reply_id,
+        reply_title=reply_title,
+        is_returning=is_returning,
+        within_business_hours=within_business_hours,
+    )
+    rules = (
+        get_rules_for(inbox_id)
+        if inbox_id is not None
+        else order_rules(RoutingRule.objects.filter(inbox__isnull=True, enabled=True))
+    )
+    return decide(rules, facts), facts

@@ -274,6 +274,8 @@ class Message(models.Model):
 class EventKind(models.TextChoices):
     CLAIMED = "claimed", "Claimed"
     ASSIGNED = "assigned", "Assigned"
+    AUTO_ASSIGNED = "auto_assigned", "Assigned by routing"
+    OVERFLOWED = "overflowed", "Overflowed to another team"
     HANDOFF_REQUESTED = "handoff_requested", "Handoff requested"
     HANDOFF_ACCEPTED = "handoff_accepted", "Handoff accepted"
     HANDOFF_DECLINED = "handoff_declined", "Handoff declined"
@@ -387,6 +389,7 @@ class Handoff(models.Model):
 class AlertKind(models.TextChoices):
     UNASSIGNED_WAITING = "unassigned_waiting", "Unassigned and waiting"
     OWNER_SILENT = "owner_silent", "Customer waiting on the owner"
+    OVERFLOW = "overflow", "Nobody in the team could take it"
 
 
 class Alert(models.Model):

@@ -85,7 +85,8 @@ class Assigner:
     """
 
     def __init__(self, team_id: int, now: datetime, *, extra_user_ids: Iterable[int] = ()):
-        self.team = Team.objects.select_for_update().get(pk=team_id)
+        # NO KEY UPDATE: new conversations of this team (FK) must not wait for an assigner.
+        self.team = Team.objects.select_for_update(no_key=True).get(pk=team_id)
         self.now = now
         self.candidates: dict[int, Candidate] = get_candidates(
             self.team, now, extra_user_ids=extra_user_ids, lock=True

@@ -79,7 +79,10 @@ def get_candidates(
     ids = sorted(set(overrides) | set(extra_user_ids))
     if lock and ids:
         list(
-            User.objects.select_for_update()
+            # NO KEY UPDATE, not UPDATE: rows that merely reference these agents (an audit
+            # event, a conversation's last_owner) take KEY SHARE locks on them, and blocking
+            # those would deadlock with a resolve holding its conversation row.
+            User.objects.select_for_update(no_key=True)
             .filter(pk__in=ids)
             .order_by("pk")
             .values_list("pk", flat=True)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from baton.agents.models import AssignmentStrategy, EndOfShift, Team, TeamMembership, User
@@ -92,6 +93,8 @@ class Assigner:
             self.team, now, extra_user_ids=extra_user_ids, lock=True
         )
         self.cursor = self.team.round_robin_cursor
+        self._users: dict[int, User] = {}
+        self._assigned_agents: set[int] = set()
 
     def any_assignable(self, excluding: int | None = None) -> bool:
         return any(is_assignable(c) for c in self.candidates.values() if c.id != excluding)
@@ -130,17 +133,19 @@ class Assigner:
             sticky_days=self.team.sticky_days,
         )
 
-    def _take(self, pick: Pick) -> tuple[User, Candidate]:
+    def take(self, pick: Pick) -> tuple[User, Candidate]:
         before = self.candidates[pick.agent_id]
         self.candidates[pick.agent_id] = replace(
             before, open_count=before.open_count + 1, last_assigned_at=self.now
         )
         if pick.strategy == strategies.ROUND_ROBIN:
             self.cursor = pick.agent_id
-        User.objects.filter(pk=pick.agent_id).update(last_assigned_at=self.now)
-        return User.objects.get(pk=pick.agent_id), before
+        self._assigned_agents.add(pick.agent_id)
+        if pick.agent_id not in self._users:
+            self._users[pick.agent_id] = User.objects.get(pk=pick.agent_id)
+        return self._users[pick.agent_id], before
 
-    def _explain(self, pick: Pick, before: Candidate, rule: str) -> tuple[str, dict[str, Any]]:
+    def explain(self, pick: Pick, before: Candidate, rule: str) -> tuple[str, dict[str, Any]]:
         label = STRATEGY_LABELS.get(pick.strategy, pick.strategy)
         reason = f"{label}: {pick.why}"
         if rule:
@@ -165,8 +170,8 @@ class Assigner:
             or conversation.team_id != self.team.pk
         ):
             return None
-        agent, before = self._take(pick)
-        reason, data = self._explain(pick, before, rule)
+        agent, before = self.take(pick)
+        reason, data = self.explain(pick, before, rule)
         data["waited_seconds"] = round((self.now - waiting.waiting_key).total_seconds(), 3)
         _move(
             conversation,
@@ -184,8 +189,8 @@ class Assigner:
         conversation = _locked(conversation_id)
         if conversation.owner_id != from_user_id or conversation.status not in OWNED:
             return False
-        agent, before = self._take(pick)
-        reason, data = self._explain(pick, before, "")
+        agent, before = self.take(pick)
+        reason, data = self.explain(pick, before, "")
         _cancel_pending_handoff(conversation, agent, "the shift ended")
         from_user = conversation.owner
         assert from_user is not None
@@ -215,19 +220,23 @@ class Assigner:
         )
         return True
 
-    def save_cursor(self) -> None:
+    def finish(self) -> None:
+        """Persist what this transaction's decisions changed besides the conversations:
+        round robin's position and the agents' last assignment time (least loaded's
+        tie-breaker). Call before the transaction ends; the rows are still locked."""
+        if self._assigned_agents:
+            User.objects.filter(pk__in=self._assigned_agents).update(last_assigned_at=self.now)
+            self._assigned_agents.clear()
         if self.cursor != self.team.round_robin_cursor:
             Team.objects.filter(pk=self.team.pk).update(round_robin_cursor=self.cursor)
             self.team.round_robin_cursor = self.cursor
 
 
-def _waiting(qs) -> list[Waiting]:
-    return [
-        Waiting(pk, last_owner_id, key)
-        for pk, last_owner_id, key in waiting_order(qs).values_list(
-            "pk", "last_owner_id", "waiting_key"
-        )
-    ]
+def _waiting(qs, limit: int | None = None) -> list[Waiting]:
+    rows = waiting_order(qs).values_list("pk", "last_owner_id", "waiting_key")
+    if limit is not None:
+        rows = rows[:limit]
+    return [Waiting(pk, last_owner_id, key) for pk, last_owner_id, key in rows]
 
 
 def _drain(assigner: Assigner, waiting: list[Waiting]) -> tuple[int, bool]:
@@ -257,9 +266,9 @@ def do_assign_waiting(team_id: int, *, now: datetime | None = None) -> int:
                 return total
             if not assigner.any_assignable():
                 return total
-            batch = _waiting(queued_in_team(team_id))[:BATCH]
+            batch = _waiting(queued_in_team(team_id), BATCH)
             assigned, stopped = _drain(assigner, batch)
-            assigner.save_cursor()
+            assigner.finish()
         total += assigned
         if stopped or len(batch) < BATCH:
             return total
@@ -304,16 +313,22 @@ def do_route_conversation(
                 .first()
             )
         assigner = Assigner(team_id, now, extra_user_ids=[preferred_id] if preferred_id else [])
-        queue = _waiting(queued_in_team(team_id))
-        position = next((i for i, w in enumerate(queue) if w.id == conversation_id), None)
-        if position is None:
+        [this] = _waiting(queued_in_team(team_id).filter(pk=conversation_id)) or [None]
+        if this is None:
             return None  # taken between the first read and the locks
         if assigner.team.assignment_strategy != AssignmentStrategy.MANUAL:
-            _drain(assigner, queue[:position])
-        this = queue[position]
+            # Older ones first, as many as the agents can take (stop at the first miss).
+            older = waiting_order(queued_in_team(team_id)).filter(
+                Q(waiting_key__lt=this.waiting_key) | Q(waiting_key=this.waiting_key, pk__lt=this.id)
+            )
+            while assigner.any_assignable():
+                batch = _waiting(older, BATCH)
+                assigned, stopped = _drain(assigner, batch)
+                if stopped or len(batch) < BATCH:
+                    break
         pick = assigner.pick(this, strategy, preferred_id=preferred_id)
         agent = assigner.assign(this, pick, rule=rule) if pick is not None else None
-        assigner.save_cursor()
+        assigner.finish()
         return agent
 
 
@@ -365,7 +380,7 @@ def do_end_shift(user_id: int, team_id: int, *, now: datetime | None = None) -> 
                     moved += 1
                     continue
             moved += _return_to_queue(conversation_id, user_id, now)
-        assigner.save_cursor()
+        assigner.finish()
     return moved
 
 
@@ -446,8 +461,8 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
         conversation = _locked(conversation_id)
         if conversation.owner_id != owner_id or conversation.status != ConversationStatus.ASSIGNED:
             return None
-        agent, before = assigner._take(pick)
-        reason, data = assigner._explain(pick, before, "")
+        agent, before = assigner.take(pick)
+        reason, data = assigner.explain(pick, before, "")
         minutes = round((now - waiting_since).total_seconds() / 60)
         _move(
             conversation,
@@ -459,7 +474,7 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
             data={**data, "owner_silent": True},
             extra={"last_owner": conversation.owner},
         )
-        assigner.save_cursor()
+        assigner.finish()
         return agent
 
 

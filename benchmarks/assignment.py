@@ -105,9 +105,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     print(f"==> {args.queued} queued conversations", flush=True)
     now = timezone.now()
     total = args.queued + args.arrivals
-    contacts = Contact.objects.bulk_create(
-        Contact(wa_id=f"3470{i:08d}") for i in range(total)
-    )
+    contacts = Contact.objects.bulk_create(Contact(wa_id=f"3470{i:08d}") for i in range(total))
     Conversation.objects.bulk_create(
         (
             Conversation(
@@ -195,12 +193,17 @@ def run(args: argparse.Namespace, url: str) -> None:
         f"({args.agents} agents, half the queue's chats resolved to free capacity)",
         flush=True,
     )
-    Conversation.objects.filter(pk__in=list(
-        Conversation.objects.filter(status="assigned").values_list("pk", flat=True)[::2]
-    )).update(status="resolved", owner=None)
+    Conversation.objects.filter(
+        pk__in=list(
+            Conversation.objects.filter(status="assigned").values_list("pk", flat=True)[::2]
+        )
+    ).update(status="resolved", owner=None)
     arrivals = Conversation.objects.bulk_create(
         Conversation(
-            inbox=inbox, contact=contacts[args.queued + i], team=team, status="queued",
+            inbox=inbox,
+            contact=contacts[args.queued + i],
+            team=team,
+            status="queued",
             waiting_since=timezone.now(),
         )
         for i in range(args.arrivals)

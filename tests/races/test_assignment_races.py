@@ -115,7 +115,9 @@ def retry_deadlock(work: Callable[[], Any]) -> Callable[[], Any]:
 
 
 @pytest.mark.postgres
-def test_many_assigners_never_exceed_capacity_or_double_assign(transactional_db):
+def test_many_assigners_never_exceed_capacity_or_double_assign(
+    transactional_db, django_db_serialized_rollback
+):
     team = make_team("Support", default_capacity=3, is_default=True)
     agents = [make_agent(f"agent{i}", team) for i in range(8)]
     now = timezone.now()
@@ -127,15 +129,15 @@ def test_many_assigners_never_exceed_capacity_or_double_assign(transactional_db)
         assert Conversation.objects.filter(owner=agent, status__in=OWNED).count() == 3
     # Oldest first: exactly the 24 longest-waiting were taken.
     taken = set(Conversation.objects.filter(owner__isnull=False).values_list("pk", flat=True))
-    oldest = set(
-        Conversation.objects.order_by("waiting_since").values_list("pk", flat=True)[:24]
-    )
+    oldest = set(Conversation.objects.order_by("waiting_since").values_list("pk", flat=True)[:24])
     assert taken == oldest
     assert_invariants([team.pk])
 
 
 @pytest.mark.postgres
-def test_shared_agents_across_teams_are_locked_together(transactional_db):
+def test_shared_agents_across_teams_are_locked_together(
+    transactional_db, django_db_serialized_rollback
+):
     support = make_team("Support", default_capacity=2, is_default=True)
     sales = make_team("Sales", default_capacity=2)
     agents = [make_agent(f"agent{i}", support) for i in range(5)]
@@ -156,7 +158,9 @@ def test_shared_agents_across_teams_are_locked_together(transactional_db):
 
 
 @pytest.mark.postgres
-def test_routing_racing_manual_claims_gives_each_conversation_one_owner(transactional_db):
+def test_routing_racing_manual_claims_gives_each_conversation_one_owner(
+    transactional_db, django_db_serialized_rollback
+):
     team = make_team("Support", default_capacity=50, is_default=True)
     agents = [make_agent(f"agent{i}", team) for i in range(4)]
     now = timezone.now()
@@ -164,9 +168,7 @@ def test_routing_racing_manual_claims_gives_each_conversation_one_owner(transact
     workers: list[Callable[[], Any]] = []
     for conv in convs:
         workers.append(lambda c=conv: do_route_conversation(c.pk, rule="race"))
-        workers.append(
-            lambda c=conv: ownership.do_claim_conversation(c.pk, random.choice(agents))
-        )
+        workers.append(lambda c=conv: ownership.do_claim_conversation(c.pk, random.choice(agents)))
     run_together([retry_deadlock(w) for w in workers])
     for conv in Conversation.objects.all():
         assert conv.owner_id is not None
@@ -176,7 +178,9 @@ def test_routing_racing_manual_claims_gives_each_conversation_one_owner(transact
 
 
 @pytest.mark.postgres
-def test_arrivals_presence_flips_and_shift_changes_keep_every_invariant(transactional_db):
+def test_arrivals_presence_flips_and_shift_changes_keep_every_invariant(
+    transactional_db, django_db_serialized_rollback
+):
     """Webhooks open conversations while workers assign, agents go away and come back,
     resolve chats (freeing capacity) and shift boundaries are scanned — all at once."""
     team = make_team("Support", default_capacity=2, is_default=True)

@@ -188,7 +188,7 @@ def test_route_conversation_refuses_unknown_strategy_and_ignores_owned(team):
 
 
 @pytest.fixture
-def default_team(transactional_db):
+def default_team(transactional_db, django_db_serialized_rollback):
     return make_team("Support", is_default=True)
 
 
@@ -204,7 +204,9 @@ def test_a_new_inbound_conversation_is_assigned_by_the_worker(client, inbox, def
     assert (conv.owner, conv.status) == (alice, "assigned")
 
 
-def test_freed_capacity_goes_to_the_oldest_waiting(transactional_db, team):
+def test_freed_capacity_goes_to_the_oldest_waiting(
+    transactional_db, django_db_serialized_rollback, team
+):
     make_team("Support", default_capacity=1)
     alice = make_agent("alice", team)
     first = queue_conversation(team, T0 - minutes(30))
@@ -217,7 +219,9 @@ def test_freed_capacity_goes_to_the_oldest_waiting(transactional_db, team):
     assert Conversation.objects.get(pk=newer.pk).owner is None
 
 
-def test_becoming_available_pulls_waiting_work(transactional_db, team):
+def test_becoming_available_pulls_waiting_work(
+    transactional_db, django_db_serialized_rollback, team
+):
     alice = make_agent("alice", team, presence="away")
     conv = queue_conversation(team, T0)
     run_tasks()
@@ -227,7 +231,7 @@ def test_becoming_available_pulls_waiting_work(transactional_db, team):
     assert Conversation.objects.get(pk=conv.pk).owner == alice
 
 
-def test_handing_to_a_team_routes_it_there(transactional_db, team):
+def test_handing_to_a_team_routes_it_there(transactional_db, django_db_serialized_rollback, team):
     sales = make_team("Sales")
     alice = make_agent("alice", team)
     carlos = make_agent("carlos", sales)
@@ -250,7 +254,13 @@ def test_reopen_goes_to_queue_when_last_owner_is_off_shift(client, inbox, defaul
     ownership.do_resolve_conversation(conv.pk, alice)
     # Alice is present but her only shift is at another hour than now.
     now_hour = timezone.now().hour
-    add_shift(alice, default_team, timezone.now().weekday(), time((now_hour + 2) % 24), time((now_hour + 3) % 24))
+    add_shift(
+        alice,
+        default_team,
+        timezone.now().weekday(),
+        time((now_hour + 2) % 24),
+        time((now_hour + 3) % 24),
+    )
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
     message["id"] = "wamid.again"
     post_webhook(client, meta_bytes(body))

@@ -149,7 +149,5 @@ def test_on_shift_matches_a_brute_force_reading_of_the_week(weekday, start, end,
     if start < end:
         expected = day == weekday and start <= clock < end
     else:
-        expected = (day == weekday and clock >= start) or (
-            day == (weekday + 1) % 7 and clock < end
-        )
+        expected = (day == weekday and clock >= start) or (day == (weekday + 1) % 7 and clock < end)
     assert is_on_shift([window], [], [], "UTC", now) is expected

@@ -81,9 +81,10 @@ def test_shift_simulation(db):
             assert not any(is_assignable(c) for c in candidates.values())
         if now >= START + timedelta(minutes=30):
             assert not Conversation.objects.filter(owner=eve).exists(), "eve is off shift"
-        if next_arrival == ARRIVALS and not Conversation.objects.exclude(
-            status="resolved"
-        ).exists():
+        if (
+            next_arrival == ARRIVALS
+            and not Conversation.objects.exclude(status="resolved").exists()
+        ):
             break
         now += TICK
 

@@ -73,7 +73,8 @@ def test_end_of_shift_hands_off_with_notes_to_an_available_teammate(team):
     assert handoff.reason == "shift ended"
     assert handoff.note == "Refund approved, waiting for the bank."
     event = AuditEvent.objects.get(conversation=conv, kind="handoff_accepted")
-    assert event.reason == "shift ended" and event.data["automatic"] is True
+    assert event.reason == "shift ended"
+    assert event.data["automatic"] is True
     assert event.note == handoff.note
 
 
@@ -135,7 +136,8 @@ def test_owner_silent_alerts_then_reassigns(team):
     conv.refresh_from_db()
     assert (conv.owner, conv.last_owner) == (bob, alice)
     event = AuditEvent.objects.filter(conversation=conv, kind="auto_assigned").last()
-    assert event.reason.startswith("owner silent for") and event.data["owner_silent"]
+    assert event.reason.startswith("owner silent for")
+    assert event.data["owner_silent"]
     # Scanning again neither raises a new alert nor moves it on.
     do_scan_stale_conversations(now=timezone.now() + timedelta(minutes=20))
     assert Conversation.objects.get(pk=conv.pk).owner == bob

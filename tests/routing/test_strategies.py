@@ -116,9 +116,7 @@ def test_choose_agent_explains_the_choice():
 @given(candidates_st, st.sampled_from([LEAST_LOADED, ROUND_ROBIN, STICKY]), st.integers(0, 10**4))
 def test_never_an_unassignable_agent(pool, strategy, cursor):
     last = pool[0].id if pool else None
-    pick = choose_agent(
-        strategy, pool, cursor=cursor, last_agent_id=last, last_seen=NOW, now=NOW
-    )
+    pick = choose_agent(strategy, pool, cursor=cursor, last_agent_id=last, last_seen=NOW, now=NOW)
     assignable = [c for c in pool if is_assignable(c)]
     if not assignable:
         assert pick is None
@@ -186,4 +184,6 @@ def test_sticky_only_returns_the_named_agent(pool, days):
     for c in pool:
         chosen = pick_sticky(pool, c.id, NOW - timedelta(days=days), NOW, 7)
         if chosen is not None:
-            assert chosen.id == c.id and is_assignable(c) and days <= 7
+            assert chosen.id == c.id
+            assert is_assignable(c)
+            assert days <= 7

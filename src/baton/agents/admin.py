@@ -1,23 +1,84 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from baton.agents.models import Team, TeamMembership, User
+from baton.agents.models import Shift, Team, TeamMembership, TimeOff, User
 
 
 class MembershipInline(admin.TabularInline):
     model = TeamMembership
     extra = 0
+    fields = ("team", "user", "is_manager", "capacity_override")
+
+
+class ShiftInline(admin.TabularInline):
+    model = Shift
+    extra = 0
+    fields = ("user", "team", "weekday", "start", "end")
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ("first_day", "last_day", "reason")
 
 
 @admin.register(User)
 class BatonUserAdmin(UserAdmin):
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("Baton", {"fields": ("role", "display_name")}))
-    list_display = ("username", "display_name", "role", "is_active")
-    list_filter = ("role", "is_active")
-    inlines = [MembershipInline]
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Baton", {"fields": ("role", "display_name")}),
+        (
+            "Availability",
+            {"fields": ("presence", "max_open_conversations", "last_active_at")},
+        ),
+    )
+    readonly_fields = ("last_active_at",)
+    list_display = ("username", "display_name", "role", "presence", "is_active")
+    list_filter = ("role", "presence", "is_active")
+    inlines = [MembershipInline, ShiftInline, TimeOffInline]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_default")
-    inlines = [MembershipInline]
+    list_display = ("name", "is_default", "assignment_strategy", "default_capacity", "time_zone")
+    fieldsets = (
+        (None, {"fields": ("name", "is_default")}),
+        (
+            "Routing",
+            {
+                "fields": (
+                    "assignment_strategy",
+                    "default_capacity",
+                    "sticky_days",
+                    "time_zone",
+                    "end_of_shift",
+                )
+            },
+        ),
+        (
+            "Escalation",
+            {
+                "fields": (
+                    "stale_after_seconds",
+                    "handoff_timeout_seconds",
+                    "owner_silent_minutes",
+                    "owner_silent_action",
+                    "overflow_after_minutes",
+                    "fallback_team",
+                )
+            },
+        ),
+    )
+    inlines = [MembershipInline, ShiftInline, TimeOffInline]
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "weekday", "start", "end")
+    list_filter = ("team", "weekday")
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "first_day", "last_day", "reason")
+    list_filter = ("team",)

@@ -47,4 +47,4 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
-from baton.api import conversations, me, ownership  # noqa: E402, F401  (registers routes)
+from baton.api import agents, conversations, me, ownership  # noqa: E402, F401  (registers routes)

@@ -54,8 +54,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     """Create the demo users, teams and inboxes. Returns (username, password, role) rows."""
     with transaction.atomic():
         for name, strategy, capacity, end_of_shift in DEMO_TEAMS:
-            team, _ = Team.objects.get_or_create(name=name)
-            Team.objects.filter(pk=team.pk).update(
+            routed, _ = Team.objects.get_or_create(name=name)
+            Team.objects.filter(pk=routed.pk).update(
                 assignment_strategy=strategy, default_capacity=capacity, end_of_shift=end_of_shift
             )
         for number in DEMO_NUMBERS:

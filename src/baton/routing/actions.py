@@ -233,7 +233,10 @@ class Assigner:
 
 
 def _waiting(qs, limit: int | None = None) -> list[Waiting]:
-    rows = waiting_order(qs).values_list("pk", "last_owner_id", "waiting_key")
+    # waiting_key is annotated by waiting_order(), which the type plugin cannot follow.
+    rows = waiting_order(qs).values_list(  # type: ignore[misc]
+        "pk", "last_owner_id", "waiting_key"
+    )
     if limit is not None:
         rows = rows[:limit]
     return [Waiting(pk, last_owner_id, key) for pk, last_owner_id, key in rows]
@@ -313,17 +316,19 @@ def do_route_conversation(
                 .first()
             )
         assigner = Assigner(team_id, now, extra_user_ids=[preferred_id] if preferred_id else [])
-        [this] = _waiting(queued_in_team(team_id).filter(pk=conversation_id)) or [None]
-        if this is None:
+        found = _waiting(queued_in_team(team_id).filter(pk=conversation_id))
+        if not found:
             return None  # taken between the first read and the locks
+        this = found[0]
         if assigner.team.assignment_strategy != AssignmentStrategy.MANUAL:
             # Older ones first, as many as the agents can take (stop at the first miss).
             older = waiting_order(queued_in_team(team_id)).filter(
-                Q(waiting_key__lt=this.waiting_key) | Q(waiting_key=this.waiting_key, pk__lt=this.id)
+                Q(waiting_key__lt=this.waiting_key)
+                | Q(waiting_key=this.waiting_key, pk__lt=this.id)
             )
             while assigner.any_assignable():
                 batch = _waiting(older, BATCH)
-                assigned, stopped = _drain(assigner, batch)
+                _assigned, stopped = _drain(assigner, batch)
                 if stopped or len(batch) < BATCH:
                     break
         pick = assigner.pick(this, strategy, preferred_id=preferred_id)
@@ -363,7 +368,7 @@ def do_end_shift(user_id: int, team_id: int, *, now: datetime | None = None) -> 
         assigner = Assigner(team_id, now)
         owned = waiting_order(
             Conversation.objects.filter(owner_id=user_id, team_id=team_id, status__in=OWNED)
-        ).values_list("pk", "waiting_key")
+        ).values_list("pk", "waiting_key")  # type: ignore[misc]
         for conversation_id, key in owned:
             if team.end_of_shift == EndOfShift.HAND_OFF:
                 strategy = (
@@ -444,9 +449,11 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
             .values_list("team_id", "owner_id", "waiting_since")
             .first()
         )
-        if row is None or row[0] is None or row[1] is None or row[2] is None:
+        if row is None:
             return None
         team_id, owner_id, waiting_since = row
+        if team_id is None or owner_id is None or waiting_since is None:
+            return None
         assigner = Assigner(team_id, now)
         strategy = (
             None
@@ -484,13 +491,9 @@ def do_scan_overflow(now: datetime | None = None) -> int:
     managers (once, cleared when the conversation leaves the queue). Idempotent."""
     now = now or timezone.now()
     changes = 0
-    for team in Team.objects.filter(overflow_after_minutes__gt=0).select_related(
-        "fallback_team"
-    ):
+    for team in Team.objects.filter(overflow_after_minutes__gt=0).select_related("fallback_team"):
         cutoff = now - timedelta(minutes=team.overflow_after_minutes)
-        overdue = [
-            w for w in _waiting(queued_in_team(team.pk)) if w.waiting_key <= cutoff
-        ]
+        overdue = [w for w in _waiting(queued_in_team(team.pk)) if w.waiting_key <= cutoff]
         for item in overdue:
             changes += _overflow_one(item, team, now)
         if team.fallback_team_id:
@@ -505,9 +508,7 @@ def do_scan_overflow(now: datetime | None = None) -> int:
 
 
 def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
-    already = AuditEvent.objects.filter(
-        conversation_id=item.id, kind=EventKind.OVERFLOWED
-    ).exists()
+    already = AuditEvent.objects.filter(conversation_id=item.id, kind=EventKind.OVERFLOWED).exists()
     with transaction.atomic():
         conversation = _locked(item.id)
         if conversation.status != ConversationStatus.QUEUED or conversation.team_id != team.pk:

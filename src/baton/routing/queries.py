@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, QuerySet
@@ -135,3 +136,39 @@ def queued_in_team(team_id: int) -> QuerySet[Conversation]:
     return Conversation.objects.filter(
         team_id=team_id, status=ConversationStatus.QUEUED, owner__isnull=True
     )
+
+
+def get_agent_board(viewer: Any, now: datetime) -> list[dict[str, Any]]:
+    """Agents of the teams ``viewer`` manages, with presence, shift, load and capacity per
+    team (for the manager's view). A constant number of queries per team, none per agent."""
+    from baton.conversations.queries import managed_team_ids
+
+    managed = managed_team_ids(viewer)
+    teams = Team.objects.order_by("name")
+    if managed is not None:
+        teams = teams.filter(pk__in=managed)
+    people: dict[int, dict[str, Any]] = {}
+    for team in teams:
+        candidates = get_candidates(team, now)
+        for candidate in candidates.values():
+            entry = people.setdefault(candidate.id, {"open_conversations": candidate.open_count})
+            entry.setdefault("teams", []).append(
+                {
+                    "team": team.name,
+                    "on_shift": candidate.on_shift,
+                    "capacity": candidate.capacity,
+                    "assignable": is_assignable(candidate),
+                }
+            )
+    users = User.objects.filter(pk__in=people).order_by("username")
+    return [
+        {
+            "username": user.username,
+            "name": user.name,
+            "role": user.role,
+            "presence": user.presence,
+            "presence_changed_at": user.presence_changed_at,
+            **people[user.pk],
+        }
+        for user in users
+    ]

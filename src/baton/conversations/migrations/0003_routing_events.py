@@ -4,20 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0002_ownership'),
+        ("conversations", "0002_ownership"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('unassigned_waiting', 'Unassigned and waiting'), ('owner_silent', 'Customer waiting on the owner'), ('overflow', 'Nobody in the team could take it')], max_length=32),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("unassigned_waiting", "Unassigned and waiting"),
+                    ("owner_silent", "Customer waiting on the owner"),
+                    ("overflow", "Nobody in the team could take it"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('claimed', 'Claimed'), ('assigned', 'Assigned'), ('auto_assigned', 'Assigned by routing'), ('overflowed', 'Overflowed to another team'), ('handoff_requested', 'Handoff requested'), ('handoff_accepted', 'Handoff accepted'), ('handoff_declined', 'Handoff declined'), ('handoff_expired', 'Handoff expired'), ('handed_to_team', 'Handed to a team'), ('released', 'Released to the queue'), ('taken_over', 'Taken over'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('snoozed', 'Snoozed'), ('woke_up', 'Snooze ended'), ('pending', 'Waiting on customer'), ('customer_replied', 'Customer replied'), ('alert', 'Alert'), ('config', 'Configuration changed')], max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("claimed", "Claimed"),
+                    ("assigned", "Assigned"),
+                    ("auto_assigned", "Assigned by routing"),
+                    ("overflowed", "Overflowed to another team"),
+                    ("handoff_requested", "Handoff requested"),
+                    ("handoff_accepted", "Handoff accepted"),
+                    ("handoff_declined", "Handoff declined"),
+                    ("handoff_expired", "Handoff expired"),
+                    ("handed_to_team", "Handed to a team"),
+                    ("released", "Released to the queue"),
+                    ("taken_over", "Taken over"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("snoozed", "Snoozed"),
+                    ("woke_up", "Snooze ended"),
+                    ("pending", "Waiting on customer"),
+                    ("customer_replied", "Customer replied"),
+                    ("alert", "Alert"),
+                    ("config", "Configuration changed"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

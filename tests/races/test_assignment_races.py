@@ -115,9 +115,7 @@ def retry_deadlock(work: Callable[[], Any]) -> Callable[[], Any]:
 
 
 @pytest.mark.postgres
-def test_many_assigners_never_exceed_capacity_or_double_assign(
-    transactional_db, django_db_serialized_rollback
-):
+def test_many_assigners_never_exceed_capacity_or_double_assign(transactional_db):
     team = make_team("Support", default_capacity=3, is_default=True)
     agents = [make_agent(f"agent{i}", team) for i in range(8)]
     now = timezone.now()
@@ -135,9 +133,7 @@ def test_many_assigners_never_exceed_capacity_or_double_assign(
 
 
 @pytest.mark.postgres
-def test_shared_agents_across_teams_are_locked_together(
-    transactional_db, django_db_serialized_rollback
-):
+def test_shared_agents_across_teams_are_locked_together(transactional_db):
     support = make_team("Support", default_capacity=2, is_default=True)
     sales = make_team("Sales", default_capacity=2)
     agents = [make_agent(f"agent{i}", support) for i in range(5)]
@@ -158,9 +154,7 @@ def test_shared_agents_across_teams_are_locked_together(
 
 
 @pytest.mark.postgres
-def test_routing_racing_manual_claims_gives_each_conversation_one_owner(
-    transactional_db, django_db_serialized_rollback
-):
+def test_routing_racing_manual_claims_gives_each_conversation_one_owner(transactional_db):
     team = make_team("Support", default_capacity=50, is_default=True)
     agents = [make_agent(f"agent{i}", team) for i in range(4)]
     now = timezone.now()
@@ -178,9 +172,7 @@ def test_routing_racing_manual_claims_gives_each_conversation_one_owner(
 
 
 @pytest.mark.postgres
-def test_arrivals_presence_flips_and_shift_changes_keep_every_invariant(
-    transactional_db, django_db_serialized_rollback
-):
+def test_arrivals_presence_flips_and_shift_changes_keep_every_invariant(transactional_db):
     """Webhooks open conversations while workers assign, agents go away and come back,
     resolve chats (freeing capacity) and shift boundaries are scanned — all at once."""
     team = make_team("Support", default_capacity=2, is_default=True)

@@ -188,7 +188,7 @@ def test_route_conversation_refuses_unknown_strategy_and_ignores_owned(team):
 
 
 @pytest.fixture
-def default_team(transactional_db, django_db_serialized_rollback):
+def default_team(transactional_db):
     return make_team("Support", is_default=True)
 
 
@@ -204,9 +204,7 @@ def test_a_new_inbound_conversation_is_assigned_by_the_worker(client, inbox, def
     assert (conv.owner, conv.status) == (alice, "assigned")
 
 
-def test_freed_capacity_goes_to_the_oldest_waiting(
-    transactional_db, django_db_serialized_rollback, team
-):
+def test_freed_capacity_goes_to_the_oldest_waiting(transactional_db, team):
     make_team("Support", default_capacity=1)
     alice = make_agent("alice", team)
     first = queue_conversation(team, T0 - minutes(30))
@@ -219,9 +217,7 @@ def test_freed_capacity_goes_to_the_oldest_waiting(
     assert Conversation.objects.get(pk=newer.pk).owner is None
 
 
-def test_becoming_available_pulls_waiting_work(
-    transactional_db, django_db_serialized_rollback, team
-):
+def test_becoming_available_pulls_waiting_work(transactional_db, team):
     alice = make_agent("alice", team, presence="away")
     conv = queue_conversation(team, T0)
     run_tasks()
@@ -231,7 +227,7 @@ def test_becoming_available_pulls_waiting_work(
     assert Conversation.objects.get(pk=conv.pk).owner == alice
 
 
-def test_handing_to_a_team_routes_it_there(transactional_db, django_db_serialized_rollback, team):
+def test_handing_to_a_team_routes_it_there(transactional_db, team):
     sales = make_team("Sales")
     alice = make_agent("alice", team)
     carlos = make_agent("carlos", sales)

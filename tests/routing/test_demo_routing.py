@@ -11,7 +11,7 @@ from tests.conftest import run_tasks
 from tests.races.test_inbound_bursts import text_webhook
 
 
-def test_demo_traffic_is_distributed_and_explained(transactional_db, django_db_serialized_rollback):
+def test_demo_traffic_is_distributed_and_explained(transactional_db):
     seed_demo()
     seed_demo()  # idempotent: a second start replaces shifts, keeps people
     assert Shift.objects.filter(user__username="alice").count() == 1

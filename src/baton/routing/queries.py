@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, QuerySet
 from django.db.models.functions import Coalesce
 
-from baton.agents.models import Role, Shift, Team, TeamMembership, TimeOff, User
+from baton.agents.models import Presence, Role, Shift, Team, TeamMembership, TimeOff, User
 from baton.conversations.lifecycle import OWNED
 from baton.conversations.models import Conversation, ConversationStatus
 from baton.routing.availability import (
@@ -68,9 +68,10 @@ def get_candidates(
 ) -> dict[int, Candidate]:
     """The team's routable members (and ``extra_user_ids``) as strategy inputs.
 
-    With ``lock``, the agents' rows are locked first, in id order (so two assigners never
-    deadlock), and everything is read after the locks: capacity is then checked and taken
-    in the caller's transaction without anyone else assigning to these agents meanwhile.
+    With ``lock``, only available agents are returned; their rows are locked first, in id
+    order (so two assigners never deadlock), and everything is read after the locks:
+    capacity is then checked and taken in the caller's transaction without anyone else
+    assigning to these agents meanwhile.
     """
     overrides = dict(
         TeamMembership.objects.filter(
@@ -78,6 +79,15 @@ def get_candidates(
         ).values_list("user_id", "capacity_override")
     )
     ids = sorted(set(overrides) | set(extra_user_ids))
+    if lock:
+        # Only agents who are available can be handed work, so only they are locked and
+        # considered (fewer locks with a large team). Someone becoming available after
+        # this read is not missed: do_set_presence queues its own assignment run.
+        ids = list(
+            User.objects.filter(
+                pk__in=ids, presence=Presence.AVAILABLE, is_active=True
+            ).values_list("pk", flat=True)
+        )
     if lock and ids:
         list(
             # NO KEY UPDATE, not UPDATE: rows that merely reference these agents (an audit

@@ -263,3 +263,19 @@ def test_reopen_goes_to_queue_when_last_owner_is_off_shift(client, inbox, defaul
     conv.refresh_from_db()
     assert (conv.status, conv.owner) == ("queued", None)
     assert "alice is not available" in AuditEvent.objects.filter(kind="reopened").last().reason
+
+
+def test_the_timeline_api_says_which_rule_and_strategy_chose_the_agent(client, team):
+    alice = make_agent("alice", team)
+    conv = queue_conversation(team, T0)
+    do_route_conversation(conv.pk, rule="Spanish speakers", now=T0)
+    client.force_login(alice)
+    items = client.get(f"/api/v1/conversations/{conv.pk}/timeline").json()["items"]
+    [event] = [item for item in items if item["kind"] == "auto_assigned"]
+    assert event["to_owner"] == "alice"
+    assert event["actor"] is None
+    assert event["reason"] == (
+        "rule “Spanish speakers” → least loaded: most free capacity (0/2 open)"
+    )
+    assert event["data"]["strategy"] == "least_loaded"
+    assert event["data"]["rule"] == "Spanish speakers"

@@ -421,20 +421,20 @@ def do_scan_shift_boundaries(now: datetime | None = None) -> tuple[int, int]:
             ).values_list("pk", "user_id", "on_shift")
         )
         state = get_shift_state(team, [user_id for _, user_id, _ in memberships], now)
-        team_started = False
+        team_changed = False
         for pk, user_id, was in memberships:
             is_now = state[user_id]
             if is_now == was:
                 continue
             if not TeamMembership.objects.filter(pk=pk, on_shift=was).update(on_shift=is_now):
                 continue  # another scanner recorded this flip
+            team_changed = True
             if is_now:
                 started += 1
-                team_started = True
             else:
                 ended += 1
                 do_end_shift(user_id, team.pk, now=now)
-        if team_started or ended:
+        if team_changed:
             do_assign_waiting(team.pk, now=now)
     return started, ended
 

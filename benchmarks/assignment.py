@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -34,8 +35,9 @@ def percentile(values: list[float], q: float) -> float:
 def scratch_database(url: str) -> tuple[str, object]:
     """A fresh database for the run, and a function that removes it."""
     if not url.startswith("postgres"):
-        path = Path(tempfile.mkdtemp()) / "bench-assignment.sqlite3"
-        return f"sqlite:///{path}", lambda: None
+        folder = tempfile.mkdtemp(prefix="baton-bench-")
+        path = Path(folder) / "bench-assignment.sqlite3"
+        return f"sqlite:///{path}", lambda: shutil.rmtree(folder, ignore_errors=True)
     import psycopg
 
     parts = urlsplit(url)

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BATON  := $(BIN)/baton
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint format bench browsers clean
+.PHONY: install demo test test-postgres lint format bench bench-assignment browsers clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
+
+# Assignment engine: 1,000 agents, 10,000 queued conversations, in a scratch database next to
+# DATABASE_URL (PostgreSQL; a temporary SQLite file when unset).
+bench-assignment: install
+	$(BIN)/python benchmarks/assignment.py
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browsers:

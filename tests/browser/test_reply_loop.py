@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from django.db import connections
 
 from tests.conftest import make_inbox, make_user
 
@@ -48,3 +49,6 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     assert sent_bodies() == ["Sí, hasta las 18h"]
     # ...and its statuses come back live, up to read.
     page.wait_for_selector("article.outbound[data-status='read']", timeout=15_000)
+    # The ORM calls above ran in Playwright's context, on a connection of their own that the
+    # test teardown does not see; left open, PostgreSQL refuses to drop the test database.
+    connections.close_all()

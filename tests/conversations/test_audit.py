@@ -28,18 +28,24 @@ def test_creating_a_user_is_recorded(db):
     assert event.to_team.name == "Sales"
 
 
+def team_form(team: Team, **changes) -> dict:
+    """The admin's change form for ``team`` as a browser would post it, with ``changes``."""
+    from django.forms.models import model_to_dict
+
+    data = {k: v for k, v in model_to_dict(team).items() if v is not None and v is not False}
+    if team.is_default:
+        data["is_default"] = "on"
+    data.update(changes)
+    for prefix in ("memberships", "shifts", "holidays"):
+        data[f"{prefix}-TOTAL_FORMS"] = "0"
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+    return data
+
+
 def test_admin_team_edit_is_recorded_with_the_changed_values(admin_client):
     team = Team.objects.get(is_default=True)
     response = admin_client.post(
-        f"/admin/agents/team/{team.pk}/change/",
-        {
-            "name": "Support",
-            "is_default": "on",
-            "stale_after_seconds": "120",
-            "handoff_timeout_seconds": "600",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-        },
+        f"/admin/agents/team/{team.pk}/change/", team_form(team, stale_after_seconds="120")
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     event = config_events()[-1]
@@ -63,8 +69,11 @@ def test_admin_user_password_is_never_logged(admin_client):
             "password1": "a-long-Secret-123",
             "password2": "a-long-Secret-123",
             "usable_password": "true",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
+            **{
+                f"{prefix}-{count}": "0"
+                for prefix in ("memberships", "shifts", "time_off")
+                for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+            },
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -12,6 +12,8 @@ from baton.conversations.models import ConversationStatus as S
     ("status", "action", "expected"),
     [
         (S.QUEUED, Action.CLAIM, S.ASSIGNED),
+        (S.QUEUED, Action.AUTO_ASSIGN, S.ASSIGNED),
+        (S.QUEUED, Action.OVERFLOW, S.QUEUED),
         (S.ASSIGNED, Action.RELEASE, S.QUEUED),
         (S.ASSIGNED, Action.HAND_TO_TEAM, S.QUEUED),
         (S.PENDING, Action.ACCEPT_HANDOFF, S.ASSIGNED),
@@ -31,6 +33,8 @@ def test_allowed_moves(status, action, expected):
     ("status", "action"),
     [
         (S.ASSIGNED, Action.CLAIM),
+        (S.ASSIGNED, Action.AUTO_ASSIGN),
+        (S.RESOLVED, Action.AUTO_ASSIGN),
         (S.RESOLVED, Action.CLAIM),
         (S.QUEUED, Action.RELEASE),
         (S.QUEUED, Action.SNOOZE),
@@ -47,6 +51,7 @@ def test_only_owner_actions_lead_to_owned_states():
     owner_taking = {
         Action.CLAIM,
         Action.ASSIGN,
+        Action.AUTO_ASSIGN,
         Action.TAKE_OVER,
         Action.ACCEPT_HANDOFF,
         Action.REOPEN_TO_OWNER,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
@@ -92,4 +97,51 @@ def do_set_presence(user: User, status: str) -> bool:
             {"user": {"username": user.username, "name": user.name, "presence": status}},
             [MANAGERS_GROUP, *(team_group(team_id) for team_id in team_ids)],
         )
+        if status == Presence.AVAILABLE:
+            from baton.routing.tasks import request_assignment
+
+            request_assignment(team_ids)
     return True
+
+
+def do_record_connection(user_id: int, delta: int) -> None:
+    """A WebSocket of this user opened (+1) or closed (-1); both count as activity."""
+    now = timezone.now()
+    User.objects.filter(pk=user_id).update(
+        live_connections=Greatest(F("live_connections") + delta, 0), last_active_at=now
+    )
+
+
+def do_record_activity(user_id: int, now: datetime | None = None) -> None:
+    """A heartbeat from the web app. Written at most every 30 s per user (a conditional
+    update: a frequent ping costs one indexed no-op UPDATE, no write)."""
+    now = now or timezone.now()
+    User.objects.filter(pk=user_id, last_active_at__lt=now - timedelta(seconds=30)).update(
+        last_active_at=now
+    )
+
+
+def do_expire_presence(now: datetime | None = None) -> int:
+    """Presence timeouts (idempotent scan): available → away after
+    ``BATON_AWAY_AFTER_SECONDS`` without activity; away/available → offline once every
+    WebSocket of the agent has been gone for ``BATON_OFFLINE_AFTER_SECONDS``.
+
+    Applies only to agents who have connected the web app at least once
+    (``last_active_at`` set): an agent driving Baton only through the API keeps the
+    presence they set.
+    """
+    now = now or timezone.now()
+    away_cutoff = now - timedelta(seconds=settings.BATON_AWAY_AFTER_SECONDS)
+    offline_cutoff = now - timedelta(seconds=settings.BATON_OFFLINE_AFTER_SECONDS)
+    changed = 0
+    gone = User.objects.filter(
+        live_connections=0, last_active_at__lt=offline_cutoff, presence__in=["available", "away"]
+    )
+    for user in gone:
+        changed += do_set_presence(user, Presence.OFFLINE)
+    idle = User.objects.filter(
+        presence=Presence.AVAILABLE, last_active_at__lt=away_cutoff, live_connections__gt=0
+    )
+    for user in idle:
+        changed += do_set_presence(user, Presence.AWAY)
+    return changed

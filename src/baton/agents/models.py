@@ -2,8 +2,10 @@
 
 import hashlib
 import secrets
+import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -31,6 +33,20 @@ class User(AbstractUser):
     # offline: being routed conversations must be something an agent chose.
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
     presence_changed_at = models.DateTimeField(null=True, blank=True)
+    max_open_conversations = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Capacity: most open conversations routing gives this agent "
+        "(empty = the team's default; a team membership may override it).",
+    )
+    # Presence timeouts (away after inactivity, offline when every WebSocket is gone) only
+    # apply once the agent has connected a browser; NULL = never connected (API-only use).
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    live_connections = models.PositiveSmallIntegerField(
+        default=0, help_text="Open WebSocket connections (maintained by the consumer)."
+    )
+    # Tie-breaker for least loaded: whoever waited longest since their last assignment.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def is_bot(self) -> bool:
@@ -45,8 +61,33 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone {value!r} (use an IANA name).") from exc
+
+
+class AssignmentStrategy(models.TextChoices):
+    LEAST_LOADED = "least_loaded", "Least loaded (most free capacity)"
+    ROUND_ROBIN = "round_robin", "Round robin"
+    STICKY = "sticky", "Sticky (back to the customer's last agent)"
+    MANUAL = "manual", "Manual (queue only)"
+
+
+class EndOfShift(models.TextChoices):
+    KEEP = "keep", "Keep the conversations"
+    HAND_OFF = "hand_off", "Hand them off to available teammates"
+    RETURN_TO_QUEUE = "return_to_queue", "Return them to the queue"
+
+
+class OwnerSilentAction(models.TextChoices):
+    ALERT_MANAGERS = "alert_managers", "Alert the managers"
+    REASSIGN = "reassign", "Reassign to an available teammate"
+
+
 class Team(models.Model):
-    """A group of agents that shares a queue of conversations."""
+    """A group of agents that shares a queue of conversations, and how it is routed."""
 
     name = models.CharField(max_length=100, unique=True)
     is_default = models.BooleanField(
@@ -60,6 +101,47 @@ class Team(models.Model):
     handoff_timeout_seconds = models.PositiveIntegerField(
         default=600, help_text="A handoff to an agent not accepted in this time goes back."
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Shifts and holidays are read in this zone (IANA name, e.g. Europe/Madrid).",
+    )
+    assignment_strategy = models.CharField(
+        max_length=16, choices=AssignmentStrategy.choices, default=AssignmentStrategy.LEAST_LOADED
+    )
+    default_capacity = models.PositiveSmallIntegerField(
+        default=5, help_text="Most open conversations per agent unless the agent says otherwise."
+    )
+    sticky_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Sticky: a customer returning within this many days goes back."
+    )
+    end_of_shift = models.CharField(
+        max_length=16, choices=EndOfShift.choices, default=EndOfShift.KEEP
+    )
+    owner_silent_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Alert the owner when a customer waits this long on them; at twice as long "
+        "apply the action below (0 = use the stale alert threshold, no action).",
+    )
+    owner_silent_action = models.CharField(
+        max_length=16, choices=OwnerSilentAction.choices, default=OwnerSilentAction.ALERT_MANAGERS
+    )
+    overflow_after_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="A conversation nobody in the team could take for this long overflows "
+        "(0 = never).",
+    )
+    fallback_team = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where overflowing conversations go; without one, managers are alerted.",
+    )
+    # Round robin's position: the id of the agent who was given the last conversation.
+    round_robin_cursor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -80,6 +162,12 @@ class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     is_manager = models.BooleanField(default=False)
+    capacity_override = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Capacity in this team (overrides the agent's own)."
+    )
+    # Last shift state the boundary scan saw; flipping it (compare-and-set) is what makes
+    # "a shift started/ended" happen exactly once.
+    on_shift = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -88,6 +176,68 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Shift(models.Model):
+    """A weekly working window of an agent in a team, in the team's time zone.
+
+    An end at or before the start runs past midnight. An agent with no shifts in a team
+    is always on shift there (a new installation works without schedules).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shifts")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["team", "user", "weekday", "start"]
+        indexes = [models.Index(fields=["team", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Days off of one agent, or holidays of a whole team (dates in the team's zone)."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="time_off"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="holidays"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(team__isnull=False),
+                name="time_off_is_for_someone",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="time_off_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or self.team
+        return f"{who} off {self.first_day}..{self.last_day}"
 
 
 def hash_token(raw: str) -> str:

@@ -48,6 +48,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 from baton.api import (  # noqa: E402, F401  (registers routes)
+    agents,
     alerts,
     conversations,
     me,

@@ -223,14 +223,15 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
     return conversation, opened
 
 
-def is_available(user: User | None) -> bool:
-    """May this agent be handed work right now? (Routing adds shifts and capacity.)"""
-    return (
-        user is not None
-        and user.is_active
-        and not user.is_bot
-        and user.presence == Presence.AVAILABLE
-    )
+def is_available(user: User | None, team: Team | None = None) -> bool:
+    """May this agent be handed work right now: present, on shift (in ``team``) and under
+    capacity? Call inside a transaction: it locks the agent's row like the assignment
+    engine does, so capacity cannot be taken twice."""
+    if user is None or not user.is_active or user.is_bot or user.presence != Presence.AVAILABLE:
+        return False
+    from baton.routing.candidates import is_agent_assignable
+
+    return is_agent_assignable(user, team, timezone.now(), lock=True)
 
 
 def _reopen_for_customer(conversation: Conversation) -> Conversation:
@@ -240,7 +241,7 @@ def _reopen_for_customer(conversation: Conversation) -> Conversation:
     from baton.conversations.models import AuditEvent, EventKind
 
     last_owner = conversation.last_owner
-    to_owner = last_owner if is_available(last_owner) else None
+    to_owner = last_owner if is_available(last_owner, conversation.team) else None
     action = lifecycle.Action.REOPEN_TO_OWNER if to_owner else lifecycle.Action.REOPEN_TO_QUEUE
     new_status = lifecycle.next_status(conversation.status, action)
     Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.RESOLVED).update(
@@ -299,6 +300,10 @@ def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
             from baton.whatsapp.tasks import download_media
 
             download_media.enqueue(message.pk)
+        if opened != Opened.EXISTING and conversation.status == ConversationStatus.QUEUED:
+            from baton.routing.tasks import request_assignment
+
+            request_assignment([conversation.team_id])
         notify_conversation(
             conversation,
             EventType.CONVERSATION_UPDATED

@@ -39,6 +39,29 @@ def alert_kind_for(conversation: Conversation) -> AlertKind | None:
     return None
 
 
+def threshold_for(conversation: Conversation, kind: AlertKind) -> float:
+    """Seconds of waiting before the alert: the team's owner-silent minutes when set (for a
+    silent owner), else its stale threshold."""
+    team = conversation.team
+    if team is None:
+        return DEFAULT_STALE_AFTER_SECONDS
+    if kind == AlertKind.OWNER_SILENT and team.owner_silent_minutes:
+        return team.owner_silent_minutes * 60
+    return team.stale_after_seconds
+
+
+def _reassigns_silent_owner(conversation: Conversation, kind: AlertKind) -> bool:
+    from baton.agents.models import OwnerSilentAction
+
+    team = conversation.team
+    return (
+        kind == AlertKind.OWNER_SILENT
+        and team is not None
+        and bool(team.owner_silent_minutes)
+        and team.owner_silent_action == OwnerSilentAction.REASSIGN
+    )
+
+
 def _audience(conversation: Conversation) -> list[str]:
     groups = [MANAGERS_GROUP]
     if conversation.owner_id:
@@ -66,9 +89,13 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
     """Raise, escalate and clear alerts. Safe to run any number of times, anywhere."""
     now = now or timezone.now()
     changes = 0
+    # Overflow alerts belong to the routing scan (routing.actions.do_scan_overflow).
     open_alerts = {
         (a.conversation_id, a.kind): a
-        for a in Alert.objects.filter(cleared_at__isnull=True).select_related("conversation")
+        for a in Alert.objects.filter(
+            cleared_at__isnull=True,
+            kind__in=[AlertKind.UNASSIGNED_WAITING, AlertKind.OWNER_SILENT],
+        ).select_related("conversation")
     }
     waiting = Conversation.objects.select_related("team").filter(
         waiting_since__isnull=False,
@@ -79,20 +106,26 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
         kind = alert_kind_for(conversation)
         if kind is None or conversation.waiting_since is None:
             continue
-        threshold = (
-            conversation.team.stale_after_seconds
-            if conversation.team
-            else DEFAULT_STALE_AFTER_SECONDS
+        level = stale_level(
+            (now - conversation.waiting_since).total_seconds(), threshold_for(conversation, kind)
         )
-        level = stale_level((now - conversation.waiting_since).total_seconds(), threshold)
         if level == 0:
             continue
         still_due.add((conversation.pk, kind))
         existing = open_alerts.get((conversation.pk, kind))
         if existing is None:
-            changes += _raise(conversation, kind, level, now)
+            raised = _raise(conversation, kind, level, now)
         elif level > existing.level:
-            changes += _escalate(existing, conversation, level, now)
+            raised = _escalate(existing, conversation, level, now)
+        else:
+            continue
+        changes += raised
+        if raised and level == 2 and _reassigns_silent_owner(conversation, kind):
+            # The alert stays open on purpose: it is not raised (nor reassigned) again
+            # until the customer has been answered.
+            from baton.routing.actions import do_reassign_silent_owner
+
+            do_reassign_silent_owner(conversation.pk, now=now)
     for key, alert in open_alerts.items():
         if key not in still_due and _cause_gone(alert, now):
             changes += _clear(alert, now)

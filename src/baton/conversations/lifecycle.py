@@ -15,6 +15,10 @@ from baton.conversations.models import ConversationStatus as S
 class Action(StrEnum):
     CLAIM = "claim"
     ASSIGN = "assign"
+    # The assignment engine giving a queued conversation to an agent (routing.actions).
+    AUTO_ASSIGN = "auto_assign"
+    # Nobody in the team could take it in time: it moves to the fallback team's queue.
+    OVERFLOW = "overflow"
     TAKE_OVER = "take_over"
     ACCEPT_HANDOFF = "accept_handoff"
     HAND_TO_TEAM = "hand_to_team"
@@ -40,6 +44,8 @@ OPEN = (S.BOT, S.QUEUED, *OWNED)
 
 TRANSITIONS: dict[tuple[str, Action], str] = {
     (S.QUEUED, Action.CLAIM): S.ASSIGNED,
+    (S.QUEUED, Action.AUTO_ASSIGN): S.ASSIGNED,
+    (S.QUEUED, Action.OVERFLOW): S.QUEUED,
     **{(s, Action.ASSIGN): S.ASSIGNED for s in OPEN},
     **{(s, Action.TAKE_OVER): S.ASSIGNED for s in OPEN},
     **{(s, Action.ACCEPT_HANDOFF): S.ASSIGNED for s in OWNED},

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from baton.agents import models as agents_models
+
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 
 
@@ -69,13 +71,8 @@ class Priority(models.IntegerChoices):
     URGENT = 3, "Urgent"
 
 
-class AssignmentStrategy(models.TextChoices):
-    """How the assignment engine picks an agent; blank on a conversation = its team's default."""
-
-    ROUND_ROBIN = "round_robin", "Round robin"
-    LEAST_LOADED = "least_loaded", "Least loaded"
-    STICKY = "sticky", "Sticky (back to the last agent)"
-    MANUAL = "manual", "Manual (nobody is auto-assigned)"
+# How the assignment engine picks an agent; blank on a conversation = its team's default.
+AssignmentStrategy = agents_models.AssignmentStrategy
 
 
 class Conversation(models.Model):
@@ -313,6 +310,8 @@ class Message(models.Model):
 class EventKind(models.TextChoices):
     CLAIMED = "claimed", "Claimed"
     ASSIGNED = "assigned", "Assigned"
+    AUTO_ASSIGNED = "auto_assigned", "Assigned by routing"
+    OVERFLOWED = "overflowed", "Overflowed to another team"
     HANDOFF_REQUESTED = "handoff_requested", "Handoff requested"
     HANDOFF_ACCEPTED = "handoff_accepted", "Handoff accepted"
     HANDOFF_DECLINED = "handoff_declined", "Handoff declined"
@@ -427,6 +426,7 @@ class Handoff(models.Model):
 class AlertKind(models.TextChoices):
     UNASSIGNED_WAITING = "unassigned_waiting", "Unassigned and waiting"
     OWNER_SILENT = "owner_silent", "Customer waiting on the owner"
+    OVERFLOW = "overflow", "Nobody in the team could take it"
 
 
 class Alert(models.Model):

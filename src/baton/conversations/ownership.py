@@ -123,7 +123,24 @@ def _move(
             [user_group(from_owner.pk)],
         )
     notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
+    _request_assignment_after(conversation, from_owner, new_status)
     return conversation
+
+
+def _request_assignment_after(
+    conversation: Conversation, from_owner: User | None, new_status: str
+) -> None:
+    """Work was queued or capacity freed: run assignment for the teams concerned (oldest
+    waiting first, chatwoot#10583), in a task committed with this move."""
+    team_ids: set[int | None] = set()
+    if new_status == ConversationStatus.QUEUED:
+        team_ids.add(conversation.team_id)
+    if from_owner is not None and from_owner != conversation.owner:
+        team_ids.update(from_owner.memberships.values_list("team_id", flat=True))
+    if team_ids - {None}:
+        from baton.routing.tasks import request_assignment
+
+        request_assignment(team_ids)
 
 
 def _require_agent(user: User) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
-from baton.agents.actions import do_create_user
-from baton.agents.models import Team, User
+from baton.agents.actions import do_create_user, do_set_presence
+from baton.agents.models import Shift, Team, User
 from baton.whatsapp.actions import do_ensure_inbox
+from baton.whatsapp.models import Inbox
 
 DEMO_PASSWORD = "demo"  # noqa: S105 -- printed on screen for the local demo
 
@@ -26,6 +30,16 @@ DEMO_NUMBERS = [
     DemoNumber("100000000000002", "15550100002", "Demo Support", "demo-token-support"),
 ]
 
+# Routing, configured once: (team, strategy, capacity per agent, end of shift).
+DEMO_TEAMS = [
+    ("Support", "least_loaded", 3, "hand_off"),
+    ("Sales", "round_robin", 4, "return_to_queue"),
+]
+# Which team each number's new conversations go to.
+DEMO_INBOX_TEAMS = {"Demo Shop": "Sales", "Demo Support": "Support"}
+# Agents who are available with a shift running now (hours before and after start-up).
+DEMO_SHIFTS = {"alice": (1, 8), "bob": (1, 8), "carlos": (1, 8)}
+
 # (username, role, team, display name)
 DEMO_USERS = [
     ("maria", "manager", None, "Maria (manager)"),
@@ -39,7 +53,11 @@ DEMO_USERS = [
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create the demo users, teams and inboxes. Returns (username, password, role) rows."""
     with transaction.atomic():
-        Team.objects.get_or_create(name="Sales")
+        for name, strategy, capacity, end_of_shift in DEMO_TEAMS:
+            routed, _ = Team.objects.get_or_create(name=name)
+            Team.objects.filter(pk=routed.pk).update(
+                assignment_strategy=strategy, default_capacity=capacity, end_of_shift=end_of_shift
+            )
         for number in DEMO_NUMBERS:
             do_ensure_inbox(
                 number.phone_number_id,
@@ -47,9 +65,35 @@ def seed_demo() -> list[tuple[str, str, str]]:
                 name=number.name,
                 display_phone_number=number.display_phone_number,
             )
+            Inbox.objects.filter(phone_number_id=number.phone_number_id).update(
+                default_team=Team.objects.get(name=DEMO_INBOX_TEAMS[number.name])
+            )
         for username, role, team, display in DEMO_USERS:
             if not User.objects.filter(username=username).exists():
                 do_create_user(
                     username, role, team_name=team, password=DEMO_PASSWORD, display_name=display
                 )
+        seed_demo_shifts(timezone.now())
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]
+
+
+def seed_demo_shifts(now: datetime) -> None:
+    """Give the demo agents a shift running now and make them available, so simulated
+    traffic is routed from the first message. Replaces their shifts on every start."""
+    for username, (hours_before, hours_after) in DEMO_SHIFTS.items():
+        user = User.objects.get(username=username)
+        Shift.objects.filter(user=user).delete()
+        for membership in user.memberships.select_related("team"):
+            zone = ZoneInfo(membership.team.time_zone)
+            start = (now - timedelta(hours=hours_before)).astimezone(zone)
+            end = (now + timedelta(hours=hours_after)).astimezone(zone)
+            Shift.objects.create(
+                user=user,
+                team=membership.team,
+                weekday=start.weekday(),
+                start=start.time().replace(second=0, microsecond=0),
+                end=end.time().replace(second=0, microsecond=0),
+            )
+        # A server stopped without closing its sockets leaves stale connection counts.
+        User.objects.filter(pk=user.pk).update(live_connections=0, last_active_at=None)
+        do_set_presence(user, "available")

@@ -18,9 +18,14 @@ PeriodicJob = tuple[float, Callable[[], object]]
 
 def periodic_jobs() -> list[PeriodicJob]:
     from baton.conversations.tasks import scan_stale_conversations
+    from baton.routing.tasks import scan_routing
     from baton.whatsapp.tasks import sweep_outbound
 
-    return [(30.0, sweep_outbound.enqueue), (15.0, scan_stale_conversations.enqueue)]
+    return [
+        (30.0, sweep_outbound.enqueue),
+        (15.0, scan_stale_conversations.enqueue),
+        (15.0, scan_routing.enqueue),
+    ]
 
 
 class Ticker(threading.Thread):

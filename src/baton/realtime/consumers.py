@@ -30,6 +30,20 @@ def _groups_for(user: Any) -> list[str]:
 
 
 @database_sync_to_async
+def _record_connection(user_id: int, delta: int) -> None:
+    from baton.agents.actions import do_record_connection
+
+    do_record_connection(user_id, delta)
+
+
+@database_sync_to_async
+def _record_activity(user_id: int) -> None:
+    from baton.agents.actions import do_record_activity
+
+    do_record_activity(user_id)
+
+
+@database_sync_to_async
 def _may_view(user: Any, conversation_id: int) -> bool:
     from baton.conversations.queries import visible_conversations
 
@@ -49,11 +63,16 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        # Presence: "offline" once every connection of the agent has been gone a while.
+        await _record_connection(user.pk, +1)
+        self.counted = True
         await self.send_json({"type": "hello", "user": user.username})
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "counted", False):
+            await _record_connection(self.scope["user"].pk, -1)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
@@ -64,6 +83,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
         elif action == "ping":
+            # The client pings on user activity: it keeps an available agent from going away.
+            await _record_activity(self.scope["user"].pk)
             await self.send_json({"type": "pong"})
 
     async def baton_event(self, message: dict[str, Any]) -> None:

@@ -63,5 +63,18 @@
     }
   });
 
+  // Presence: activity pings keep an available agent from being marked away (the server
+  // records at most one per 30 s; see agents.actions.do_record_activity).
+  let lastPing = 0;
+  function activity() {
+    const now = Date.now();
+    if (now - lastPing < 30000 || !window.batonSocket || window.batonSocket.readyState !== 1) return;
+    lastPing = now;
+    window.batonSocket.send(JSON.stringify({action: "ping"}));
+  }
+  ["keydown", "pointerdown", "focus"].forEach(function (name) {
+    window.addEventListener(name, activity, {passive: true});
+  });
+
   connect();
 })();

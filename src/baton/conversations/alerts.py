@@ -69,7 +69,10 @@ def _audience(conversation: Conversation) -> list[str]:
     return groups
 
 
-def _notify(event: EventType, alert: Alert, conversation: Conversation) -> None:
+def notify_alert(
+    event: EventType, alert: Alert, conversation: Conversation, groups: list[str] | None = None
+) -> None:
+    """Tell the owner and managers (or ``groups``) about an alert, after commit."""
     send_event_on_commit(
         event,
         {
@@ -81,7 +84,22 @@ def _notify(event: EventType, alert: Alert, conversation: Conversation) -> None:
                 "waiting_since": alert.waiting_since.isoformat(),
             },
         },
-        _audience(conversation),
+        groups if groups is not None else _audience(conversation),
+    )
+
+
+def record_alert(alert: Alert, conversation: Conversation, reason: str, now: datetime) -> None:
+    """The alert's line in the conversation's timeline and the audit log."""
+    AuditEvent.objects.create(
+        conversation=conversation,
+        kind=EventKind.ALERT,
+        from_owner=conversation.owner,
+        to_owner=conversation.owner,
+        from_status=conversation.status,
+        to_status=conversation.status,
+        reason=reason,
+        data={"alert_id": alert.pk, "kind": alert.kind, "level": alert.level},
+        created_at=now,
     )
 
 
@@ -144,18 +162,8 @@ def _raise(conversation: Conversation, kind: AlertKind, level: int, now: datetim
                 created_at=now,
                 escalated_at=now if level > 1 else None,
             )
-            AuditEvent.objects.create(
-                conversation=conversation,
-                kind=EventKind.ALERT,
-                from_owner=conversation.owner,
-                to_owner=conversation.owner,
-                from_status=conversation.status,
-                to_status=conversation.status,
-                reason=f"{alert.get_kind_display()} (level {level})",
-                data={"alert_id": alert.pk, "kind": kind, "level": level},
-                created_at=now,
-            )
-            _notify(EventType.ALERT_RAISED, alert, conversation)
+            record_alert(alert, conversation, f"{alert.get_kind_display()} (level {level})", now)
+            notify_alert(EventType.ALERT_RAISED, alert, conversation)
     except IntegrityError:
         return 0  # another scanner raised it first: each miss is recorded once
     return 1
@@ -169,18 +177,10 @@ def _escalate(alert: Alert, conversation: Conversation, level: int, now: datetim
         if not updated:
             return 0
         alert.level = level
-        AuditEvent.objects.create(
-            conversation=conversation,
-            kind=EventKind.ALERT,
-            from_owner=conversation.owner,
-            to_owner=conversation.owner,
-            from_status=conversation.status,
-            to_status=conversation.status,
-            reason=f"{alert.get_kind_display()} escalated (level {level})",
-            data={"alert_id": alert.pk, "kind": alert.kind, "level": level},
-            created_at=now,
+        record_alert(
+            alert, conversation, f"{alert.get_kind_display()} escalated (level {level})", now
         )
-        _notify(EventType.ALERT_RAISED, alert, conversation)
+        notify_alert(EventType.ALERT_RAISED, alert, conversation)
     return 1
 
 
@@ -193,5 +193,5 @@ def _clear(alert: Alert, now: datetime) -> int:
     with transaction.atomic():
         updated = Alert.objects.filter(pk=alert.pk, cleared_at__isnull=True).update(cleared_at=now)
         if updated:
-            _notify(EventType.ALERT_CLEARED, alert, alert.conversation)
+            notify_alert(EventType.ALERT_CLEARED, alert, alert.conversation)
     return updated

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from baton.agents.models import AssignmentStrategy, EndOfShift, Team, TeamMembership, User
+from baton.conversations.alerts import notify_alert, record_alert
 from baton.conversations.lifecycle import OWNED, Action
 from baton.conversations.models import (
     Alert,
@@ -43,7 +44,7 @@ from baton.conversations.models import (
     Message,
 )
 from baton.conversations.ownership import _cancel_pending_handoff, _locked, _move
-from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit
+from baton.realtime.events import MANAGERS_GROUP, EventType
 from baton.routing import strategies
 from baton.routing.availability import Candidate, is_assignable
 from baton.routing.candidates import (
@@ -574,27 +575,12 @@ def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
             created_at=now,
             escalated_at=now,
         )
-        AuditEvent.objects.create(
-            conversation=conversation,
-            kind=EventKind.ALERT,
-            from_status=conversation.status,
-            to_status=conversation.status,
-            reason=f"Overflow: nobody in {team.name} could take it within "
+        record_alert(
+            alert,
+            conversation,
+            f"Overflow: nobody in {team.name} could take it within "
             f"{team.overflow_after_minutes} min",
-            data={"alert_id": alert.pk, "kind": AlertKind.OVERFLOW, "level": 2},
-            created_at=now,
+            now,
         )
-        send_event_on_commit(
-            EventType.ALERT_RAISED,
-            {
-                "conversation_id": conversation.pk,
-                "alert": {
-                    "id": alert.pk,
-                    "kind": alert.kind,
-                    "level": alert.level,
-                    "waiting_since": alert.waiting_since.isoformat(),
-                },
-            },
-            [MANAGERS_GROUP],
-        )
+        notify_alert(EventType.ALERT_RAISED, alert, conversation, [MANAGERS_GROUP])
         return 1

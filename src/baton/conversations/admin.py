@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from baton.conversations.models import Contact, Conversation, Message
+from baton.conversations.models import CannedResponse, Contact, Conversation, Message
 
 
 @admin.register(Contact)
@@ -21,3 +21,10 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ("pk", "conversation", "direction", "type", "status", "timestamp")
     list_filter = ("direction", "type", "status")
     raw_id_fields = ("conversation", "reply_to", "author")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("shortcut", "title", "team")
+    list_filter = ("team",)
+    search_fields = ("shortcut", "title", "text")

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from baton.agents.actions import do_create_user
 from baton.agents.models import Team, User
+from baton.core.demo_inbox import seed_inbox_catalogue
 from baton.whatsapp.actions import do_ensure_inbox
 
 DEMO_PASSWORD = "demo"  # noqa: S105 -- printed on screen for the local demo
@@ -52,4 +53,5 @@ def seed_demo() -> list[tuple[str, str, str]]:
                 do_create_user(
                     username, role, team_name=team, password=DEMO_PASSWORD, display_name=display
                 )
+        seed_inbox_catalogue()
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]

@@ -23,10 +23,18 @@
     const el = openConversation();
     return el ? el.dataset.conversationId : null;
   }
+  // The view the agent chose last; a live refresh must fetch that one, even if it fires
+  // before the response to the click has arrived.
+  let activeView = null;
   function currentView() {
+    if (activeView) return activeView;
     const items = $("#conversation-list .items");
     return items ? items.dataset.view : "";
   }
+  document.addEventListener("click", function (e) {
+    const link = e.target.closest && e.target.closest("#views a[data-view]");
+    if (link) activeView = link.dataset.view;
+  }, true);
   function send(payload) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
   }
@@ -107,6 +115,33 @@
     if (event.type === "presence.changed") return;
     refreshList();
     if (!openId || convId !== openId) return;
+    if (paneBusy) {
+      // Our own action on this conversation is in flight and its event may beat the
+      // response: decide once the pane shows the response, or we would reload it twice.
+      deferred.push(event);
+      return;
+    }
+    applyToOpenConversation(event);
+  }
+
+  let paneBusy = false;
+  const deferred = [];
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (e.detail.target && e.detail.target.id === "conversation-pane") paneBusy = true;
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "conversation-pane") return;
+    setTimeout(function () {
+      paneBusy = false;
+      const id = openConversationId();
+      deferred.splice(0).forEach(function (event) {
+        const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
+        if (convId === id) applyToOpenConversation(event);
+      });
+    }, 0);
+  });
+
+  function applyToOpenConversation(event) {
     if (event.type === "conversation.updated" || event.type.startsWith("handoff.")) {
       const pane = openConversation();
       const c = event.conversation;

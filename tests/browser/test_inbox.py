@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from baton.agents.actions import do_create_user
-from baton.agents.models import User
+from baton.agents.models import Team, User
 from baton.conversations.models import Conversation, Message
 from baton.core.demo_inbox import seed_inbox_catalogue
 from baton.whatsapp.signature import sign
@@ -27,6 +27,12 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE_NUMBER_ID = "1122334455667"
+
+
+@pytest.fixture(autouse=True)
+def support_team(transactional_db):
+    # Transactional tests start from an empty database: the migration's default team is gone.
+    Team.objects.get_or_create(name="Support", defaults={"is_default": True})
 
 
 def shot(page, name: str) -> None:

@@ -27,7 +27,8 @@ DEMO_CANNED = [
     (
         "refund",
         "Refund policy",
-        "You can return any item within 30 days for a full refund. I can start the return for you now.",
+        "You can return any item within 30 days for a full refund. "
+        "I can start the return for you now.",
     ),
     ("bye", "Closing", "Glad I could help! If anything else comes up, just write here."),
 ]

@@ -57,9 +57,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
-        if action in ("watch", "viewing", "typing") and str(
-            content.get("conversation_id", "")
-        ).isdigit():
+        if (
+            action in ("watch", "viewing", "typing")
+            and str(content.get("conversation_id", "")).isdigit()
+        ):
             conversation_id = int(content["conversation_id"])
             if not await self._watch(conversation_id):
                 return

@@ -5,26 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0004_presence'),
-        ('conversations', '0002_ownership'),
+        ("agents", "0004_presence"),
+        ("conversations", "0002_ownership"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CannedResponse',
+            name="CannedResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shortcut', models.SlugField(help_text='Typed as /shortcut in the composer.', max_length=40)),
-                ('title', models.CharField(max_length=120)),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('team', models.ForeignKey(blank=True, help_text='Empty: available to every team.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='canned_responses', to='agents.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "shortcut",
+                    models.SlugField(
+                        help_text="Typed as /shortcut in the composer.", max_length=40
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: available to every team.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="canned_responses",
+                        to="agents.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['shortcut'],
-                'constraints': [models.UniqueConstraint(fields=('shortcut', 'team'), name='one_shortcut_per_team'), models.UniqueConstraint(condition=models.Q(('team__isnull', True)), fields=('shortcut',), name='one_global_shortcut')],
+                "ordering": ["shortcut"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("shortcut", "team"), name="one_shortcut_per_team"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("team__isnull", True)),
+                        fields=("shortcut",),
+                        name="one_global_shortcut",
+                    ),
+                ],
             },
         ),
     ]

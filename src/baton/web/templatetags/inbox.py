@@ -35,7 +35,7 @@ def _compact(seconds: float) -> str:
 
 @register.simple_tag
 def since(then: datetime | None, now: datetime) -> str:
-    """"5m", "2h 10m", "3d": how long ago, compact enough for a list row."""
+    """ "5m", "2h 10m", "3d": how long ago, compact enough for a list row."""
     return "" if then is None else _compact((now - then).total_seconds())
 
 

@@ -4,25 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whatsapp', '0001_initial'),
+        ("whatsapp", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=512)),
-                ('language', models.CharField(default='en_US', max_length=16)),
-                ('body', models.TextField(help_text='Body text with {{1}}, {{2}}… placeholders.')),
-                ('status', models.CharField(choices=[('approved', 'Approved'), ('pending', 'Pending review'), ('rejected', 'Rejected')], default='approved', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=512)),
+                ("language", models.CharField(default="en_US", max_length=16)),
+                ("body", models.TextField(help_text="Body text with {{1}}, {{2}}… placeholders.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("pending", "Pending review"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="approved",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'language'), name='one_template_per_language')],
+                "ordering": ["name", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "language"), name="one_template_per_language"
+                    )
+                ],
             },
         ),
     ]

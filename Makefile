@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BATON  := $(BIN)/baton
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint format bench browsers clean
+.PHONY: install demo test test-postgres lint format bench bench-inbox browsers clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
+
+# Server time of the inbox list for an agent with 10,000 visible open conversations.
+bench-inbox: install
+	$(BIN)/python benchmarks/inbox_list.py
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browsers:

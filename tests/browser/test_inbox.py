@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from baton.agents.actions import do_create_user
-from baton.agents.models import Team, User
+from baton.agents.models import User
+from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Conversation, Message
 from baton.core.demo_inbox import seed_inbox_catalogue
 from baton.whatsapp.signature import sign
@@ -24,15 +27,14 @@ from tests.live import wait_for
 
 pytestmark = pytest.mark.browser
 
+# A valid 1x1 PNG for the upload test.
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201e5a4ea8b0000000049454e44ae426082"
+)
 SHOTS = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE_NUMBER_ID = "1122334455667"
-
-
-@pytest.fixture(autouse=True)
-def support_team(transactional_db):
-    # Transactional tests start from an empty database: the migration's default team is gone.
-    Team.objects.get_or_create(name="Support", defaults={"is_default": True})
 
 
 def shot(page, name: str) -> None:
@@ -164,9 +166,14 @@ def test_outside_the_window_the_composer_offers_templates_only(browser, baton_se
         timestamp=int(time.time()) - 26 * 3600,
     )
     alice = login(browser, baton_server, "alice")
-    alice.click("#views [data-view=unassigned]")
-    item(alice, "Marta Ruiz").click()
-    alice.click(".conv-actions [data-action=claim]")
+    # Keyboard only: g u (Unassigned), j (first conversation), c (claim).
+    alice.keyboard.press("g")
+    alice.keyboard.press("u")
+    item(alice, "Marta Ruiz").wait_for()
+    alice.wait_for_selector("#conversation-list .list-head h1:text-is('Unassigned')")
+    alice.keyboard.press("j")
+    alice.wait_for_selector(".conversation .conv-title:has-text('Marta Ruiz')")
+    alice.keyboard.press("c")
     alice.wait_for_selector("#composer select[name=template_id]")
     assert alice.locator("#composer .reply-area textarea").count() == 0
     assert alice.locator(".pill.window-closed").is_visible()
@@ -229,6 +236,7 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     seed_inbox_catalogue()
     make_agent("alice", "Alice")
     make_agent("bob", "Bob")
+    do_create_user("maria", "manager", password="pw", display_name="Maria")
     key, name = "34611222333", "Lucía Fernández"
     first = customer_writes(simulator, key, text="Hi! I ordered a lamp last week.", name=name)
     customer_writes(simulator, key, type="image", caption="It arrived like this", name=name)
@@ -292,6 +300,23 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     item(alice, name).click()
     alice.click(".conv-actions [data-action=claim]")
     alice.wait_for_selector("#composer textarea[name=text]")
+    # An attachment goes up through the Graph media API and out by its media id.
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    photo = SHOTS / "upload-test.png"
+    photo.write_bytes(PNG_1x1)
+    alice.set_input_files("#composer input[type=file]", str(photo))
+    alice.wait_for_selector("#composer .file-name:has-text('upload-test.png')")
+    alice.fill("#composer textarea[name=text]", "Is this the right lamp?")
+    alice.click("#composer button.send")
+    wait_for(
+        lambda: any(m["body"].get("type") == "image" for m in outbox(simulator)),
+        timeout=15,
+        message="the image did not reach WhatsApp",
+    )
+    sent_image = next(m["body"] for m in outbox(simulator) if m["body"].get("type") == "image")
+    assert sent_image["image"]["id"]
+    assert sent_image["image"]["caption"] == "Is this the right lamp?"
+    alice.wait_for_selector("article.outbound.type-image img", timeout=10_000)
     # A reply quoting the customer's first message, via a canned response.
     alice.hover("article.msg.type-text >> nth=0")
     alice.click("article.msg.type-text >> nth=0 >> .reply-btn")
@@ -345,6 +370,22 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     alice.wait_for_selector("#conversation-list .list-head h1:text-is('Team')")
     alice.evaluate("document.getElementById('timeline').scrollTop = 1e6")
     shot(alice, "inbox")
+
+    # After the socket drops, the page re-fetches: what happened meanwhile shows up.
+    alice.evaluate("window.batonSocket.close()")
+    customer_writes(simulator, "34644000333", text="Hola, ¿abrís el sábado?", name="Irene Vidal")
+    item(alice, "Irene Vidal").wait_for(timeout=15_000)
+    alice.wait_for_selector("#live-state.on")
+
+    # A manager sees stale alerts arrive live, and the All view.
+    maria = login(browser, baton_server, "maria")
+    maria.click("#views [data-view=all]")
+    item(maria, "Tomás Silva").wait_for()
+    do_scan_stale_conversations(now=timezone.now() + timedelta(minutes=11))
+    maria.wait_for_selector(".alerts-button.has-alerts .badge-count", timeout=10_000)
+    maria.click(".alerts-button")
+    maria.wait_for_selector(".alerts-panel .alert-row:has-text('Tomás Silva')")
+    shot(maria, "manager-alerts")
 
     # The phone layout: one column, the conversation on top.
     phone = login(browser, baton_server, "bob", viewport={"width": 390, "height": 800})

@@ -18,8 +18,9 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "pw")
     page.click("button[type=submit]")
-    page.wait_for_selector("text=No open conversations")
     page.wait_for_selector("#live-state.on")
+    page.click("#views [data-view=unassigned]")
+    page.wait_for_selector("text=The queue is empty")
 
     # The customer writes while the page is open: it appears without a reload.
     httpx.post(
@@ -27,10 +28,10 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
         json={"text": "¿Tienen envío hoy?", "name": "José Gómez"},
         timeout=10,
     ).raise_for_status()
-    page.wait_for_selector(".list .item:has-text('José Gómez')", timeout=10_000)
+    page.wait_for_selector(".conv-item:has-text('José Gómez')", timeout=10_000)
 
-    page.click(".list .item:has-text('José Gómez')")
-    page.click("button:has-text('Claim')")
+    page.click(".conv-item:has-text('José Gómez')")
+    page.click(".conv-actions button:has-text('Claim')")
     page.wait_for_selector("textarea[name=text]")
     page.fill("textarea[name=text]", "Sí, hasta las 18h")
     page.click("button:has-text('Send')")

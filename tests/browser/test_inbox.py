@@ -21,17 +21,13 @@ from baton.agents.models import User
 from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Conversation, Message
 from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.simulator.media import png
 from baton.whatsapp.signature import sign
 from tests.conftest import APP_SECRET, make_inbox
 from tests.live import wait_for
 
 pytestmark = pytest.mark.browser
 
-# A valid 1x1 PNG for the upload test.
-PNG_1x1 = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360f8cfc0f01f0005000201e5a4ea8b0000000049454e44ae426082"
-)
 SHOTS = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE_NUMBER_ID = "1122334455667"
@@ -303,7 +299,7 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     # An attachment goes up through the Graph media API and out by its media id.
     SHOTS.mkdir(parents=True, exist_ok=True)
     photo = SHOTS / "upload-test.png"
-    photo.write_bytes(PNG_1x1)
+    photo.write_bytes(png(200, 140, (230, 150, 60)))
     alice.set_input_files("#composer input[type=file]", str(photo))
     alice.wait_for_selector("#composer .file-name:has-text('upload-test.png')")
     alice.fill("#composer textarea[name=text]", "Is this the right lamp?")
@@ -325,8 +321,8 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     alice.keyboard.press("Enter")
     assert "30 days" in alice.input_value("#composer textarea[name=text]")
     alice.click("#composer button.send")
-    alice.wait_for_selector("article.outbound .quote", timeout=10_000)
-    alice.wait_for_selector("article.outbound[data-status='read']", timeout=15_000)
+    alice.wait_for_selector("article.outbound:has(.quote)", timeout=10_000)
+    alice.wait_for_selector("article.outbound:has(.quote)[data-status='read']", timeout=15_000)
     # A delivery WhatsApp refuses, shown with its reason in words.
     httpx.post(
         f"{simulator.base_url}/_sim/faults",

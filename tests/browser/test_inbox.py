@@ -132,9 +132,14 @@ def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, s
     bob.wait_for_selector("#views [data-view=handoffs] .count:text-is('1')", timeout=10_000)
     bob.wait_for_selector(".banner.handoff-in:has-text('Alice wants to hand')", timeout=10_000)
     bob.click(".banner.handoff-in [data-action=accept]")
-    bob.wait_for_selector(".activity-note:has-text('He wants express delivery to Valencia')")
-    bob.fill("#composer textarea[name=text]", "Hola José, soy Bob: te lo mando exprés.")
-    bob.click("#composer button.send")
+    bob.wait_for_selector("#composer textarea[name=text]")
+    bob.wait_for_selector(
+        ".activity-handoff_accepted .activity-note:has-text('He wants express delivery')"
+    )
+    # Keyboard: r focuses the reply box, Ctrl+Enter sends.
+    bob.keyboard.press("r")
+    bob.keyboard.type("Hola José, soy Bob: te lo mando exprés.")
+    bob.keyboard.press("Control+Enter")
     wait_for(lambda: len(outbox(simulator)) == 2, message="Bob's reply did not reach WhatsApp")
     alice.wait_for_selector(".composer.locked:has-text('Owned by Bob')", timeout=10_000)
 

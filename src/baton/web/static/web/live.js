@@ -124,21 +124,25 @@
     applyToOpenConversation(event);
   }
 
-  let paneBusy = false;
+  // Requests in flight that will replace the conversation pane. Counted from the XHR
+  // itself: htmx's afterRequest event fires on the button that sent it, which the swap has
+  // already removed from the page, so it never bubbles up to us.
+  let paneBusy = 0;
   const deferred = [];
   document.body.addEventListener("htmx:beforeRequest", function (e) {
-    if (e.detail.target && e.detail.target.id === "conversation-pane") paneBusy = true;
-  });
-  document.body.addEventListener("htmx:afterRequest", function (e) {
     if (!e.detail.target || e.detail.target.id !== "conversation-pane") return;
-    setTimeout(function () {
-      paneBusy = false;
-      const id = openConversationId();
-      deferred.splice(0).forEach(function (event) {
-        const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
-        if (convId === id) applyToOpenConversation(event);
-      });
-    }, 0);
+    paneBusy += 1;
+    e.detail.xhr.addEventListener("loadend", function () {
+      setTimeout(function () {
+        paneBusy = Math.max(0, paneBusy - 1);
+        if (paneBusy) return;
+        const id = openConversationId();
+        deferred.splice(0).forEach(function (event) {
+          const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
+          if (convId === id) applyToOpenConversation(event);
+        });
+      }, 0);
+    });
   });
 
   function applyToOpenConversation(event) {
@@ -331,8 +335,7 @@
     const menu = $("#composer .canned-menu");
     if (!ta || !menu) return;
     const q = cannedQuery(ta);
-    const form = composer();
-    if (q === null || (form && form.classList.contains("note-mode") && false)) { menu.hidden = true; return; }
+    if (q === null) { menu.hidden = true; return; }
     const matches = cannedData().filter((c) => c.shortcut.toLowerCase().startsWith(q) || c.title.toLowerCase().includes(q)).slice(0, 6);
     if (!matches.length) { menu.hidden = true; return; }
     cannedIndex = Math.min(cannedIndex, matches.length - 1);
@@ -416,6 +419,20 @@
     items[index].click();
     items[index].scrollIntoView({block: "nearest"});
   }
+  // Switch the composer to reply or note mode and put the cursor in it. Outside the
+  // 24-hour window "reply" means the template picker.
+  function focusComposer(mode) {
+    const radio = $(`#composer input[name=mode][value=${mode}]`);
+    if (radio) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change"));
+      const target = $("#composer textarea[name=text]:not([disabled])") || $("#composer select[name=template_id]:not([disabled])");
+      if (target) target.focus();
+    } else if (mode === "note") {
+      const input = $(".note-form input[name=text]"); // someone else's conversation
+      if (input) input.focus();
+    }
+  }
   function clickAction(name) {
     const btn = $(`.conversation [data-action="${name}"]`);
     if (btn) btn.click();
@@ -451,19 +468,11 @@
       if (link) { e.preventDefault(); link.click(); }
       return;
     }
-    const ta = $("#composer textarea[name=text]:not([disabled])") || $("#composer select[name=template_id]");
     switch (e.key) {
       case "j": moveSelection(1); break;
       case "k": moveSelection(-1); break;
-      case "r":
-        if (ta) { e.preventDefault(); const r = $("#composer input[name=mode][value=reply]"); if (r) { r.checked = true; r.dispatchEvent(new Event("change")); } (ta || $("#composer textarea[name=text]")).focus(); }
-        break;
-      case "n": {
-        const n = $("#composer input[name=mode][value=note]");
-        if (n) { e.preventDefault(); n.checked = true; n.dispatchEvent(new Event("change")); const t = $("#composer textarea[name=text]:not([disabled])"); if (t) t.focus(); }
-        else { const i = $(".note-form input[name=text]"); if (i) { e.preventDefault(); i.focus(); } }
-        break;
-      }
+      case "r": e.preventDefault(); focusComposer("reply"); break;
+      case "n": e.preventDefault(); focusComposer("note"); break;
       case "c": clickAction("claim"); break;
       case "e": clickAction("resolve"); break;
       case "h": clickAction("handoff"); break;

@@ -44,6 +44,11 @@ def login(browser, base_url: str, username: str, **context_args):
     page = context.new_page()
     page.on("console", lambda msg: print(f"[{username} console]", msg.text))
     page.on("pageerror", lambda exc: print(f"[{username} pageerror]", exc))
+    page.on(
+        "response",
+        lambda r: print(f"[{username} HTTP {r.status}]", r.url) if r.status >= 400 else None,
+    )
+    page.on("requestfailed", lambda r: print(f"[{username} request failed]", r.url, r.failure))
     page.goto(f"{base_url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "pw")
@@ -66,6 +71,16 @@ def customer_writes(simulator, key: str, **spec) -> dict:
 
 def outbox(simulator) -> list[dict]:
     return httpx.get(f"{simulator.base_url}/_sim/outbox", timeout=5).json()["items"]
+
+
+def open_pane(page, name: str) -> None:
+    """Wait until the conversation with ``name`` is shown and its buttons are live."""
+    page.wait_for_selector(f".conversation[data-ready] .conv-title:has-text('{name}')")
+
+
+def ready(page) -> None:
+    """Wait until the latest swap of the conversation pane has settled."""
+    page.wait_for_selector(".conversation[data-ready]")
 
 
 def item(page, name: str):
@@ -97,42 +112,50 @@ def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, s
     # Both open it; each sees that the other is viewing.
     for page in (alice, bob):
         item(page, "José Gómez").click()
-        page.wait_for_selector(".conversation .conv-title:has-text('José Gómez')")
+        open_pane(page, "José Gómez")
     bob.wait_for_selector("#collab:has-text('Alice is viewing')", timeout=20_000)
 
     # Alice claims; Bob's screen locks to Alice live.
-    alice.click(".conv-actions [data-action=claim]")
-    alice.wait_for_selector("#composer textarea[name=text]")
+    alice.click(".conversation[data-ready] .conv-actions [data-action=claim]")
+    alice.wait_for_selector(".conversation[data-ready] #composer textarea[name=text]")
     bob.wait_for_selector(".composer.locked:has-text('Owned by Alice — ask for a handoff')")
-    assert bob.locator("#composer").count() == 0
+    assert bob.locator(".conversation[data-ready] #composer").count() == 0
     bob.wait_for_selector("#views [data-view=unassigned] .count:text-is('0')")
     bob.wait_for_selector("text=The queue is empty")
     shot(bob, "locked-composer")
 
     # Alice types (Bob sees it), replies; the simulator receives it, ticks go to read.
-    alice.fill("#composer textarea[name=text]", "Sí, hasta las 18h")
-    alice.type("#composer textarea[name=text]", " ")
+    alice.fill(".conversation[data-ready] #composer textarea[name=text]", "Sí, hasta las 18h")
+    alice.type(".conversation[data-ready] #composer textarea[name=text]", " ")
     bob.wait_for_selector("#collab:has-text('Alice is typing')", timeout=10_000)
-    alice.click("#composer button.send")
+    alice.click(".conversation[data-ready] #composer button.send")
     wait_for(lambda: len(outbox(simulator)) == 1, message="the reply did not reach WhatsApp")
     assert outbox(simulator)[0]["body"]["text"]["body"] == "Sí, hasta las 18h"
     alice.wait_for_selector("article.outbound[data-status='read'] .ticks-read", timeout=15_000)
     bob.wait_for_selector("article.outbound:has-text('Sí, hasta las 18h')", timeout=10_000)
 
     # Alice hands off to Bob with a note.
-    alice.click(".conv-actions [data-action=handoff]")
-    alice.select_option("#handoff-dialog select[name=to]", "agent:bob")
-    alice.fill("#handoff-dialog input[name=reason]", "End of my shift")
-    alice.fill("#handoff-dialog textarea[name=note]", "He wants express delivery to Valencia")
+    alice.click(".conversation[data-ready] .conv-actions [data-action=handoff]")
+    alice.select_option(".conversation[data-ready] #handoff-dialog select[name=to]", "agent:bob")
+    alice.fill(".conversation[data-ready] #handoff-dialog input[name=reason]", "End of my shift")
+    alice.fill(
+        ".conversation[data-ready] #handoff-dialog textarea[name=note]",
+        "He wants express delivery to Valencia",
+    )
     shot(alice, "handoff-dialog")
-    alice.click("#handoff-dialog button[type=submit]")
-    alice.wait_for_selector(".banner.handoff-out:has-text('Offered to Bob')")
+    alice.click(".conversation[data-ready] #handoff-dialog button[type=submit]")
+    alice.wait_for_selector(
+        ".conversation[data-ready] .banner.handoff-out:has-text('Offered to Bob')"
+    )
 
     # Bob sees the offer live (counter and banner), accepts, reads the note, replies.
     bob.wait_for_selector("#views [data-view=handoffs] .count:text-is('1')", timeout=10_000)
-    bob.wait_for_selector(".banner.handoff-in:has-text('Alice wants to hand')", timeout=10_000)
-    bob.click(".banner.handoff-in [data-action=accept]")
-    bob.wait_for_selector("#composer textarea[name=text]")
+    bob.wait_for_selector(
+        ".conversation[data-ready] .banner.handoff-in:has-text('Alice wants to hand')",
+        timeout=10_000,
+    )
+    bob.click(".conversation[data-ready] .banner.handoff-in [data-action=accept]")
+    bob.wait_for_selector(".conversation[data-ready] #composer textarea[name=text]")
     bob.wait_for_selector(
         ".activity-handoff_accepted .activity-note:has-text('He wants express delivery')"
     )
@@ -144,7 +167,7 @@ def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, s
     alice.wait_for_selector(".composer.locked:has-text('Owned by Bob')", timeout=10_000)
 
     # Bob resolves.
-    bob.click(".conv-actions [data-action=resolve]")
+    bob.click(".conversation[data-ready] .conv-actions [data-action=resolve]")
     bob.wait_for_selector(".pill.resolved")
     conversation = Conversation.objects.get()
     assert conversation.status == "resolved"
@@ -173,19 +196,21 @@ def test_outside_the_window_the_composer_offers_templates_only(browser, baton_se
     item(alice, "Marta Ruiz").wait_for()
     alice.wait_for_selector("#conversation-list .list-head h1:text-is('Unassigned')")
     alice.keyboard.press("j")
-    alice.wait_for_selector(".conversation .conv-title:has-text('Marta Ruiz')")
+    open_pane(alice, "Marta Ruiz")
     alice.keyboard.press("c")
-    alice.wait_for_selector("#composer select[name=template_id]")
-    assert alice.locator("#composer .reply-area textarea").count() == 0
+    alice.wait_for_selector(".conversation[data-ready] #composer select[name=template_id]")
+    assert alice.locator(".conversation[data-ready] #composer .reply-area textarea").count() == 0
     assert alice.locator(".pill.window-closed").is_visible()
-    alice.select_option("#composer select[name=template_id]", label="order_update · en_US")
-    params = alice.locator("#composer input[name=template_param]")
+    alice.select_option(
+        ".conversation[data-ready] #composer select[name=template_id]", label="order_update · en_US"
+    )
+    params = alice.locator(".conversation[data-ready] #composer input[name=template_param]")
     assert params.count() == 2
     params.nth(0).fill("#4521")
     params.nth(1).fill("tomorrow")
     alice.wait_for_selector(".template-preview:has-text('Your order #4521 is on its way')")
     shot(alice, "templates-only")
-    alice.click("#composer button.send")
+    alice.click(".conversation[data-ready] #composer button.send")
     wait_for(lambda: len(outbox(simulator)) == 1, message="the template did not reach WhatsApp")
     sent = outbox(simulator)[0]["body"]
     assert sent["type"] == "template"
@@ -299,16 +324,18 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     alice = login(browser, baton_server, "alice")
     alice.click("#views [data-view=unassigned]")
     item(alice, name).click()
-    alice.click(".conv-actions [data-action=claim]")
-    alice.wait_for_selector("#composer textarea[name=text]")
+    alice.click(".conversation[data-ready] .conv-actions [data-action=claim]")
+    alice.wait_for_selector(".conversation[data-ready] #composer textarea[name=text]")
     # An attachment goes up through the Graph media API and out by its media id.
     SHOTS.mkdir(parents=True, exist_ok=True)
     photo = SHOTS / "upload-test.png"
     photo.write_bytes(png(200, 140, (230, 150, 60)))
-    alice.set_input_files("#composer input[type=file]", str(photo))
-    alice.wait_for_selector("#composer .file-name:has-text('upload-test.png')")
-    alice.fill("#composer textarea[name=text]", "Is this the right lamp?")
-    alice.click("#composer button.send")
+    alice.set_input_files(".conversation[data-ready] #composer input[type=file]", str(photo))
+    alice.wait_for_selector(
+        ".conversation[data-ready] #composer .file-name:has-text('upload-test.png')"
+    )
+    alice.fill(".conversation[data-ready] #composer textarea[name=text]", "Is this the right lamp?")
+    alice.click(".conversation[data-ready] #composer button.send")
     wait_for(
         lambda: any(m["body"].get("type") == "image" for m in outbox(simulator)),
         timeout=15,
@@ -319,13 +346,13 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     assert sent_image["image"]["caption"] == "Is this the right lamp?"
     alice.wait_for_selector("article.outbound.type-image img", timeout=10_000)
     # A reply quoting the customer's first message, via a canned response.
-    alice.hover("article.msg.type-text >> nth=0")
-    alice.click("article.msg.type-text >> nth=0 >> .reply-btn")
-    alice.type("#composer textarea[name=text]", "/ref")
+    alice.hover(".conversation[data-ready] article.msg.type-text >> nth=0")
+    alice.click(".conversation[data-ready] article.msg.type-text >> nth=0 >> .reply-btn")
+    alice.type(".conversation[data-ready] #composer textarea[name=text]", "/ref")
     alice.wait_for_selector(".canned-menu .canned-option:has-text('/refund')")
     alice.keyboard.press("Enter")
-    assert "30 days" in alice.input_value("#composer textarea[name=text]")
-    alice.click("#composer button.send")
+    assert "30 days" in alice.input_value(".conversation[data-ready] #composer textarea[name=text]")
+    alice.click(".conversation[data-ready] #composer button.send")
     alice.wait_for_selector("article.outbound:has(.quote)", timeout=10_000)
     alice.wait_for_selector("article.outbound:has(.quote)[data-status='read']", timeout=15_000)
     # A delivery WhatsApp refuses, shown with its reason in words.
@@ -339,13 +366,18 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
         },
         timeout=5,
     ).raise_for_status()
-    alice.fill("#composer textarea[name=text]", "Here is the return label.")
-    alice.click("#composer button.send")
+    alice.fill(
+        ".conversation[data-ready] #composer textarea[name=text]", "Here is the return label."
+    )
+    alice.click(".conversation[data-ready] #composer button.send")
     alice.wait_for_selector("article.outbound[data-status='failed'] .fail-reason", timeout=15_000)
     # An internal note.
-    alice.click("#composer label.tab.note")
-    alice.fill("#composer textarea[name=text]", "Courier damaged it — claim with SEUR.")
-    alice.click("#composer button.send")
+    alice.click(".conversation[data-ready] #composer label.tab.note")
+    alice.fill(
+        ".conversation[data-ready] #composer textarea[name=text]",
+        "Courier damaged it — claim with SEUR.",
+    )
+    alice.click(".conversation[data-ready] #composer button.send")
     alice.wait_for_selector("article.note:has-text('claim with SEUR')")
 
     for selector in (

@@ -31,10 +31,10 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     page.wait_for_selector(".conv-item:has-text('José Gómez')", timeout=10_000)
 
     page.click(".conv-item:has-text('José Gómez')")
-    page.click(".conv-actions button:has-text('Claim')")
-    page.wait_for_selector("textarea[name=text]")
-    page.fill("textarea[name=text]", "Sí, hasta las 18h")
-    page.click("button:has-text('Send')")
+    page.click(".conversation[data-ready] .conv-actions button:has-text('Claim')")
+    page.wait_for_selector(".conversation[data-ready] textarea[name=text]")
+    page.fill(".conversation[data-ready] textarea[name=text]", "Sí, hasta las 18h")
+    page.click(".conversation[data-ready] button:has-text('Send')")
 
     # The reply reaches WhatsApp (the simulator)...
     def sent_bodies() -> list[str]:

@@ -484,6 +484,13 @@
 
   // ------------------------------------------------------------------ after swaps
   document.body.addEventListener("htmx:beforeSwap", function (e) {
+    // Two list requests can cross (a live refresh and a click on another view): never let
+    // the answer for a view the agent has left replace the one they chose.
+    if (e.detail.target && e.detail.target.id === "conversation-list" && activeView
+        && !e.detail.serverResponse.includes(`data-view="${activeView}"`)) {
+      e.detail.shouldSwap = false;
+      return;
+    }
     if (e.detail.target && e.detail.target.id === "timeline") {
       const tl = e.detail.target;
       tl.dataset.stick = tl.scrollHeight - tl.scrollTop - tl.clientHeight < 80 ? "1" : "0";
@@ -513,6 +520,13 @@
     }
   });
   window.addEventListener("popstate", function () { document.body.classList.toggle("has-conversation", location.pathname.startsWith("/c/")); });
+
+  // htmx wires up swapped-in buttons only when the swap settles (~20 ms later); until then a
+  // click does nothing. Mark the conversation ready then, for people's scripts and tests.
+  htmx.onLoad(function (elt) {
+    const pane = elt.matches && elt.matches(".conversation") ? elt : elt.querySelector && elt.querySelector(".conversation");
+    if (pane) pane.dataset.ready = "1";
+  });
 
   setupComposer();
   const tl = $("#timeline");

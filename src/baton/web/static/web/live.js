@@ -498,6 +498,10 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     const id = e.target.id;
+    if (id === "conversation-list" && alertsOpen) {
+      const menu = $("#alerts details");
+      if (menu) menu.open = true;
+    }
     if (id === "conversation-pane") {
       const openId = openConversationId();
       document.body.classList.toggle("has-conversation", !!openId);
@@ -518,6 +522,15 @@
       const tl = $("#timeline");
       if (tl && (id === "conversation-pane" || tl.dataset.stick !== "0")) tl.scrollTop = tl.scrollHeight;
     }
+  });
+  // The alerts menu is re-rendered with every list refresh: keep it open if it was.
+  let alertsOpen = false;
+  document.body.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "alerts") alertsOpen = !!$("#alerts details[open]");
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    const menu = $("#alerts details");
+    if (alertsOpen && menu) menu.open = true;
   });
   window.addEventListener("popstate", function () { document.body.classList.toggle("has-conversation", location.pathname.startsWith("/c/")); });
 

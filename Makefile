@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BATON  := $(BIN)/baton
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint format bench bench-assignment browsers clean
+.PHONY: install demo test test-postgres lint format bench bench-assignment bench-inbox browsers clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ bench: install
 # DATABASE_URL (PostgreSQL; a temporary SQLite file when unset).
 bench-assignment: install
 	$(BIN)/python benchmarks/assignment.py
+
+# Server time of the inbox list for an agent with 10,000 visible open conversations.
+bench-inbox: install
+	$(BIN)/python benchmarks/inbox_list.py
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browsers:

@@ -19,8 +19,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def support_team(transactional_db):
+    """The default team, as migrations create it.
+
+    Browser tests run on a transactional database, which is emptied after each test: the
+    migration's default team is gone for every test but the first. Without it agents join
+    no team and hear no live events for new (team-less) conversations.
+    """
+    from baton.agents.models import Team
+
+    Team.objects.get_or_create(name="Support", defaults={"is_default": True})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def browser(monkeypatch):
+def browser(monkeypatch, request):
     if not CHROMIUM.exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: run 'make browsers' (apt-get install chromium)"
@@ -33,4 +54,11 @@ def browser(monkeypatch):
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
+        if getattr(request.node, "browser_failed", False):
+            # Artifacts for a failed run: what every open page showed at the end.
+            shots = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
+            shots.mkdir(parents=True, exist_ok=True)
+            for i, context in enumerate(instance.contexts):
+                for j, page in enumerate(context.pages):
+                    page.screenshot(path=str(shots / f"failed-{request.node.name}-{i}-{j}.png"))
         instance.close()

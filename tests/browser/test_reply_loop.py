@@ -19,8 +19,9 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "pw")
     page.click("button[type=submit]")
-    page.wait_for_selector("text=No open conversations")
     page.wait_for_selector("#live-state.on")
+    page.click("#views [data-view=unassigned]")
+    page.wait_for_selector("text=The queue is empty")
 
     # The customer writes while the page is open: it appears without a reload.
     httpx.post(
@@ -28,13 +29,13 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
         json={"text": "¿Tienen envío hoy?", "name": "José Gómez"},
         timeout=10,
     ).raise_for_status()
-    page.wait_for_selector(".list .item:has-text('José Gómez')", timeout=10_000)
+    page.wait_for_selector(".conv-item:has-text('José Gómez')", timeout=10_000)
 
-    page.click(".list .item:has-text('José Gómez')")
-    page.click("button:has-text('Claim')")
-    page.wait_for_selector("textarea[name=text]")
-    page.fill("textarea[name=text]", "Sí, hasta las 18h")
-    page.click("button:has-text('Send')")
+    page.click(".conv-item:has-text('José Gómez')")
+    page.click(".conversation[data-ready] .conv-actions button:has-text('Claim')")
+    page.wait_for_selector(".conversation[data-ready] textarea[name=text]")
+    page.fill(".conversation[data-ready] textarea[name=text]", "Sí, hasta las 18h")
+    page.click(".conversation[data-ready] button:has-text('Send')")
 
     # The reply reaches WhatsApp (the simulator)...
     def sent_bodies() -> list[str]:

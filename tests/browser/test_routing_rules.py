@@ -55,9 +55,12 @@ def test_manager_creates_a_rule_and_a_new_customer_follows_it(browser, baton_ser
         timeout=10,
     ).raise_for_status()
     page.goto(f"{baton_server}/")
-    page.wait_for_selector(".list .item:has-text('Ana María')", timeout=10_000)
-    page.click(".list .item:has-text('Ana María')")
-    page.wait_for_selector(".conv-state >> text=Team: Billing")
-    page.wait_for_selector(".conv-state >> text=via rule “Refunds”")
+    page.click("#views [data-view=all]")
+    customer = "#conversation-list .conv-item:has-text('Ana María')"
+    page.wait_for_selector(customer, timeout=10_000)
+    page.click(customer)
+    page.wait_for_selector(".conv-title .team:text-is('Billing')")
+    page.wait_for_selector(".routing-facts >> text=Urgent priority")
+    page.wait_for_selector(".routing-facts >> text=via rule “Refunds”")
     conversation = Conversation.objects.get()
     assert conversation.priority == 3

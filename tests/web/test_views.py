@@ -22,12 +22,12 @@ def test_empty_inbox_says_so(client, agent):
     client.force_login(agent)
     response = client.get("/")
     assert response.status_code == 200
-    assert b"No open conversations" in response.content
+    assert b"Nothing on your plate" in response.content
 
 
 def test_inbox_lists_conversation(client, agent, conversation):
     client.force_login(agent)
-    response = client.get("/")
+    response = client.get("/?view=unassigned")
     assert b"Test Name" in response.content
     assert b"Body Text" in response.content
 
@@ -37,7 +37,7 @@ def test_conversation_page_shows_timeline_and_window(client, agent, conversation
     response = client.get(f"/c/{conversation.pk}/")
     assert response.status_code == 200
     assert b"Body Text" in response.content
-    assert b"Window open" in response.content
+    assert b"24h window" in response.content
 
 
 def test_reply_queues_outbound_message(client, agent, owned_conversation):

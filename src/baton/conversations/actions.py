@@ -43,7 +43,7 @@ from baton.realtime.events import (
     user_group,
 )
 from baton.routing.rule_actions import do_apply_routing_rules
-from baton.whatsapp.models import Inbox
+from baton.whatsapp.models import Inbox, MessageTemplate, TemplateStatus
 from baton.whatsapp.parsing import ContactProfile, InboundMessage, StatusUpdate
 
 logger = logging.getLogger("baton.conversations")
@@ -847,3 +847,29 @@ def do_set_outbound_media_id(message: Message, media_id: str) -> None:
     Message.objects.filter(pk=message.pk).update(media_id=media_id, request=request)
     message.media_id = media_id
     message.request = request
+
+
+def check_send_template(
+    conversation: Conversation, author: User, template_id: int, parameters: list[str]
+) -> Message:
+    """Validate a template choice from the composer against the catalogue, then send it.
+
+    The parameter count is checked here because WhatsApp refuses a mismatch only after the
+    message was queued (error 132000), which would show the agent a failed message instead
+    of a form error.
+    """
+    template = MessageTemplate.objects.filter(
+        pk=template_id, status=TemplateStatus.APPROVED
+    ).first()
+    if template is None:
+        raise InvalidInput("Choose an approved template.")
+    values = [p.strip() for p in parameters]
+    if len(values) != template.parameter_count or not all(values):
+        raise InvalidInput(
+            f"The template {template.name} needs {template.parameter_count} parameter(s)."
+        )
+    return do_queue_outbound_message(
+        conversation,
+        author,
+        template={"name": template.name, "language": template.language, "parameters": values},
+    )

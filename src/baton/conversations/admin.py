@@ -3,7 +3,15 @@ which is where the ownership lock and the audit trail are enforced."""
 
 from django.contrib import admin
 
-from baton.conversations.models import Alert, AuditEvent, Contact, Conversation, Handoff, Message
+from baton.conversations.models import (
+    Alert,
+    AuditEvent,
+    CannedResponse,
+    Contact,
+    Conversation,
+    Handoff,
+    Message,
+)
 from baton.core.admin import AuditedAdmin, ReadOnlyAdmin
 
 
@@ -44,3 +52,10 @@ class HandoffAdmin(ReadOnlyAdmin):
 class AlertAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "conversation", "kind", "level", "cleared_at")
     list_filter = ("kind", "level")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(AuditedAdmin):
+    list_display = ("shortcut", "title", "team")
+    list_filter = ("team",)
+    search_fields = ("shortcut", "title", "text")

@@ -451,3 +451,37 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.conversation_id} level {self.level}"
+
+
+class CannedResponse(models.Model):
+    """A saved reply an agent types as ``/shortcut`` in the composer.
+
+    Without a team it is offered to everyone; with one, only to that team's members.
+    """
+
+    shortcut = models.SlugField(max_length=40, help_text="Typed as /shortcut in the composer.")
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Empty: available to every team.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(fields=["shortcut", "team"], name="one_shortcut_per_team"),
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=Q(team__isnull=True),
+                name="one_global_shortcut",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

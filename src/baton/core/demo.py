@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from baton.agents.actions import do_create_user, do_set_presence
 from baton.agents.models import Shift, Team, User
+from baton.core.demo_inbox import seed_inbox_catalogue
 from baton.whatsapp.actions import do_ensure_inbox
 from baton.whatsapp.models import Inbox
 
@@ -74,6 +75,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
                     username, role, team_name=team, password=DEMO_PASSWORD, display_name=display
                 )
         seed_demo_shifts(timezone.now())
+        seed_inbox_catalogue()
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]
 
 

@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from baton.realtime.events import (
     EVERYONE_GROUP,
     MANAGERS_GROUP,
+    EventType,
     conversation_group,
     register_server_loop,
     team_group,
@@ -76,16 +77,54 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
-        if action == "watch" and str(content.get("conversation_id", "")).isdigit():
+        if (
+            action in ("watch", "viewing", "typing")
+            and str(content.get("conversation_id", "")).isdigit()
+        ):
             conversation_id = int(content["conversation_id"])
-            if await _may_view(self.scope["user"], conversation_id):
-                group = conversation_group(conversation_id)
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups_joined.append(group)
+            if not await self._watch(conversation_id):
+                return
+            if action != "watch":
+                await self._announce(action, conversation_id)
         elif action == "ping":
             # The client pings on user activity: it keeps an available agent from going away.
             await _record_activity(self.scope["user"].pk)
             await self.send_json({"type": "pong"})
+
+    async def _watch(self, conversation_id: int) -> bool:
+        """Join the conversation's group if the user may see it; False if not."""
+        group = conversation_group(conversation_id)
+        if group in self.groups_joined:
+            return True
+        if not await _may_view(self.scope["user"], conversation_id):
+            return False
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+        return True
+
+    async def _announce(self, action: str, conversation_id: int) -> None:
+        """Tell the others watching this conversation that we view it, or type in it.
+
+        Ephemeral on purpose: nothing is stored, clients expire the hint after a few
+        seconds, so a closed tab or a dropped connection simply stops announcing. Only a
+        user who may see the conversation gets here (``_watch`` checked), and only those
+        in its group (who were checked the same way) hear it.
+        """
+        user = self.scope["user"]
+        event_type = (
+            EventType.CONVERSATION_TYPING if action == "typing" else EventType.CONVERSATION_VIEWING
+        )
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id),
+            {
+                "type": "baton.event",
+                "event": {
+                    "type": str(event_type),
+                    "conversation_id": conversation_id,
+                    "user": {"username": user.username, "name": user.name},
+                },
+            },
+        )
 
     async def baton_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

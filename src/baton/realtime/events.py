@@ -32,6 +32,10 @@ class EventType(StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_CLEARED = "alert.cleared"
     PRESENCE_CHANGED = "presence.changed"
+    # Ephemeral, sent by the WebSocket consumer itself (no database write, no audit): who
+    # has a conversation open and who is typing in it. Clients let them expire.
+    CONVERSATION_VIEWING = "conversation.viewing"
+    CONVERSATION_TYPING = "conversation.typing"
 
 
 # The event loop of the ASGI server in this process, set at startup. Code running outside

@@ -1,6 +1,13 @@
-"""The agent's web page: thin views over the same queries and actions the API uses."""
+"""The agent inbox: thin views over the same queries and actions the API uses.
+
+One view serves a full page and its htmx fragments (NetBox's pattern): the request's
+``HX-Target`` says which part the page wants back.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -9,29 +16,31 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from baton.agents.actions import do_set_presence
 from baton.conversations.actions import (
+    check_send_template,
     do_add_note,
     do_queue_outbound_message,
     do_requeue_failed_message,
 )
 from baton.conversations.models import Direction, Message
 from baton.conversations.ownership import (
+    do_accept_handoff,
     do_claim_conversation,
+    do_decline_handoff,
+    do_handoff_conversation,
     do_release_conversation,
     do_reopen_conversation,
     do_resolve_conversation,
+    do_set_pending,
+    do_snooze_conversation,
     do_take_over_conversation,
 )
-from baton.conversations.queries import (
-    access_conversation,
-    get_events,
-    get_timeline,
-    is_manager_of,
-    visible_conversations,
-)
-from baton.core.errors import DomainError, NotFound
+from baton.conversations.queries import access_conversation, is_manager_of
+from baton.core.errors import DomainError, InvalidInput, NotFound
+from baton.web import queries
 
-LIST_LIMIT = 100
+SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -40,44 +49,88 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
-def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict:
-    conversations = list(
-        visible_conversations(request.user)
-        .exclude(status="resolved")
-        .order_by("-last_message_at", "-id")[:LIST_LIMIT]
-    )
-    return {"conversations": conversations, "selected_id": selected_id, "now": timezone.now()}
+def _view_slug(request: HttpRequest) -> str:
+    view = request.GET.get("view") or request.POST.get("view") or ""
+    if view not in queries.VIEW_SLUGS or (view == "all" and not request.user.is_manager):
+        return queries.default_view_for(request.user)
+    return view
+
+
+def _page(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[str, Any]:
+    user = request.user
+    view = _view_slug(request)
+    page = _page(request)
+    conversations, has_more = queries.get_view_page(user, view, page)
+    counts = queries.get_view_counts(user)
+    return {
+        "view": view,
+        "views": [(v, counts.get(v.slug, 0)) for v in queries.get_views_for(user)],
+        "view_label": next(v.label for v in queries.INBOX_VIEWS if v.slug == view),
+        "conversations": conversations,
+        "page": page,
+        "next_page": page + 1 if has_more else None,
+        "selected_id": selected_id,
+        "alerts": queries.get_open_alerts(user) if user.is_manager else [],
+        "now": timezone.now(),
+    }
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/inbox.html", {**_list_context(request), "conversation": None})
+    """The whole inbox, or (htmx) the list with its counters, or one more page of it."""
+    selected = request.GET.get("selected", "")
+    selected_id = int(selected) if selected.isdigit() else None
+    context = _list_context(request, selected_id)
+    if request.htmx and context["page"] > 1:
+        return render(request, "web/_conversation_items.html", context)
+    if request.htmx and request.htmx.target == "conversation-list":
+        return render(request, "web/_conversation_list.html", {**context, "oob": True})
+    return render(request, "web/inbox.html", {**context, "conversation": None})
 
 
-@login_required
-def conversation_list(request: HttpRequest) -> HttpResponse:
-    selected = request.GET.get("selected")
-    selected_id = int(selected) if selected and selected.isdigit() else None
-    return render(request, "web/_conversation_list.html", _list_context(request, selected_id))
-
-
-def _conversation_context(request: HttpRequest, conversation_id: int, error: str = "") -> dict:
+def _access(request: HttpRequest, conversation_id: int):
     try:
-        conversation = access_conversation(request.user, conversation_id)
+        return access_conversation(request.user, conversation_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+
+
+def _conversation_context(
+    request: HttpRequest, conversation_id: int, error: str = ""
+) -> dict[str, Any]:
+    conversation = _access(request, conversation_id)
     now = timezone.now()
     user = request.user
+    handoff = queries.get_pending_handoff(conversation)
+    agents, teams = queries.get_handoff_targets(user)
     return {
         "conversation": conversation,
         "is_owner": conversation.owner_id == user.pk,
         "can_manage": is_manager_of(user, conversation.team),
-        "timeline": list(get_timeline(conversation)),
-        "events": list(get_events(conversation)),
+        "items": queries.get_timeline_items(conversation),
+        "handoff": handoff,
+        "handoff_for_me": handoff is not None and handoff.to_user_id == user.pk,
+        "past_conversations": queries.get_past_conversations(user, conversation),
         "window_open": conversation.window_is_open(now),
+        "canned": queries.get_canned_responses(user),
+        "templates": queries.get_approved_templates(),
+        "handoff_agents": agents,
+        "handoff_teams": teams,
+        "snooze_choices": SNOOZE_CHOICES,
         "error": error,
         "now": now,
+        "view": _view_slug(request),
     }
+
+
+def _render_conversation(request: HttpRequest, conversation_id: int, error: str = ""):
+    context = _conversation_context(request, conversation_id, error)
+    return render(request, "web/_conversation.html", context)
 
 
 @login_required
@@ -90,63 +143,88 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(request, "web/inbox.html", {**_list_context(request, conversation_id), **context})
 
 
+def _after_write(request: HttpRequest, conversation_id: int, error: str) -> HttpResponse:
+    if not request.htmx:
+        return redirect("web:conversation", conversation_id=conversation_id)
+    return _render_conversation(request, conversation_id, error)
+
+
 @login_required
 @require_POST
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    context = _conversation_context(request, conversation_id)
-    conv = context["conversation"]
-    text = request.POST.get("text", "")
-    upload = request.FILES.get("attachment")
+    conv = _access(request, conversation_id)
+    post = request.POST
+    text = post.get("text", "")
     error = ""
     try:
-        if request.POST.get("mode") == "note":
+        if post.get("mode") == "note":
             do_add_note(conv, request.user, text)
-        elif request.POST.get("template_name"):
-            params = [
-                p.strip() for p in request.POST.get("template_params", "").split("|") if p.strip()
-            ]
+        elif post.get("template_id"):
+            if not post["template_id"].isdigit():
+                raise InvalidInput("Choose an approved template.")
+            check_send_template(
+                conv, request.user, int(post["template_id"]), post.getlist("template_param")
+            )
+        else:
+            upload = request.FILES.get("attachment")
+            media_type = None
+            if upload is not None:
+                is_image = (upload.content_type or "").startswith("image/")
+                media_type = "image" if is_image else "document"
+            reply_to = None
+            if post.get("reply_to", "").isdigit():
+                reply_to = Message.objects.filter(
+                    pk=int(post["reply_to"]), conversation=conv
+                ).first()
             do_queue_outbound_message(
                 conv,
                 request.user,
-                template={
-                    "name": request.POST["template_name"],
-                    "language": request.POST.get("template_language") or "en_US",
-                    "parameters": params,
-                },
-            )
-        else:
-            media_type = None
-            if upload is not None:
-                media_type = (
-                    "image" if (upload.content_type or "").startswith("image/") else "document"
-                )
-            do_queue_outbound_message(
-                conv, request.user, text=text, media_file=upload, media_type=media_type
+                text=text,
+                reply_to=reply_to,
+                media_file=upload,
+                media_type=media_type,
             )
     except DomainError as exc:
         error = exc.message
-    if not request.htmx:
-        return redirect("web:conversation", conversation_id=conversation_id)
-    return render(
-        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
-    )
+    return _after_write(request, conversation_id, error)
 
 
 @login_required
 @require_POST
 def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    conv = _conversation_context(request, conversation_id)["conversation"]
+    conv = _access(request, conversation_id)
     message = Message.objects.filter(pk=message_id, conversation=conv).first()
-    error = ""
     if message is None:
         raise Http404("No such message")
+    error = ""
     try:
         do_requeue_failed_message(message, request.user)
     except DomainError as exc:
         error = exc.message
-    return render(
-        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
+    return _after_write(request, conversation_id, error)
+
+
+def _handoff(cid: int, user: Any, post: Any) -> Any:
+    target = post.get("to", "")
+    kind, _, name = target.partition(":")
+    if kind not in ("agent", "team") or not name:
+        raise InvalidInput("Choose an agent or a team to hand off to.")
+    return do_handoff_conversation(
+        cid,
+        user,
+        to_username=name if kind == "agent" else None,
+        to_team_name=name if kind == "team" else None,
+        reason=post.get("reason", ""),
+        note=post.get("note", ""),
     )
+
+
+def _snooze(cid: int, user: Any, post: Any) -> Any:
+    hours = post.get("hours", "")
+    if not hours.isdigit() or not 0 < int(hours) <= 24 * 30:
+        raise InvalidInput("Choose how long to snooze.")
+    until = timezone.now() + timedelta(hours=int(hours))
+    return do_snooze_conversation(cid, user, until, post.get("note", ""))
 
 
 OWNERSHIP_VERBS = {
@@ -154,9 +232,14 @@ OWNERSHIP_VERBS = {
     "release": lambda cid, user, post: do_release_conversation(cid, user, post.get("note", "")),
     "resolve": lambda cid, user, post: do_resolve_conversation(cid, user, post.get("note", "")),
     "reopen": lambda cid, user, post: do_reopen_conversation(cid, user, post.get("note", "")),
+    "pending": lambda cid, user, post: do_set_pending(cid, user, post.get("note", "")),
     "takeover": lambda cid, user, post: do_take_over_conversation(
-        cid, user, post.get("reason", ""), post.get("note", "")
+        cid, user, post.get("reason", "") or "manager take-over", post.get("note", "")
     ),
+    "handoff": _handoff,
+    "accept": lambda cid, user, post: do_accept_handoff(cid, user),
+    "decline": lambda cid, user, post: do_decline_handoff(cid, user, post.get("reason", "")),
+    "snooze": _snooze,
 }
 
 
@@ -166,17 +249,26 @@ def ownership(request: HttpRequest, conversation_id: int, verb: str) -> HttpResp
     action = OWNERSHIP_VERBS.get(verb)
     if action is None:
         raise Http404("Unknown action")
-    _conversation_context(request, conversation_id)  # visibility check (404)
+    _access(request, conversation_id)  # visibility first: an invisible conversation is a 404
     error = ""
     try:
         action(conversation_id, request.user, request.POST)
     except DomainError as exc:
         error = exc.message
+    return _after_write(request, conversation_id, error)
+
+
+@login_required
+@require_POST
+def presence(request: HttpRequest) -> HttpResponse:
+    error = ""
+    try:
+        do_set_presence(request.user, request.POST.get("status", ""))
+    except DomainError as exc:
+        error = exc.message
     if not request.htmx:
-        return redirect("web:conversation", conversation_id=conversation_id)
-    return render(
-        request, "web/_conversation.html", _conversation_context(request, conversation_id, error)
-    )
+        return redirect("web:inbox")
+    return render(request, "web/_presence.html", {"error": error})
 
 
 @login_required
@@ -184,10 +276,7 @@ def media(request: HttpRequest, message_id: int) -> HttpResponse:
     message = Message.objects.filter(pk=message_id).exclude(direction=Direction.ACTIVITY).first()
     if message is None or not message.media_file:
         raise Http404("No media")
-    try:
-        access_conversation(request.user, message.conversation_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    _access(request, message.conversation_id)
     return FileResponse(
         message.media_file.open("rb"),
         content_type=message.media_mime_type or "application/octet-stream",

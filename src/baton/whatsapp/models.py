@@ -1,5 +1,7 @@
 """WhatsApp Business numbers connected to Baton, and webhook items we could not place."""
 
+import re
+
 from django.db import models
 
 
@@ -52,3 +54,38 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.phone_number_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TemplateStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    PENDING = "pending", "Pending review"
+    REJECTED = "rejected", "Rejected"
+
+
+class MessageTemplate(models.Model):
+    """A message template approved by Meta, offered when the 24-hour window is closed.
+
+    The body keeps Meta's ``{{1}}``, ``{{2}}`` placeholders; the composer asks for one
+    value per placeholder, and the Graph API refuses a send whose count does not match.
+    """
+
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16, default="en_US")
+    body = models.TextField(help_text="Body text with {{1}}, {{2}}… placeholders.")
+    status = models.CharField(
+        max_length=16, choices=TemplateStatus.choices, default=TemplateStatus.APPROVED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="one_template_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def parameter_count(self) -> int:
+        return len(set(re.findall(r"\{\{\s*(\d+)\s*\}\}", self.body)))

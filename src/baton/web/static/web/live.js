@@ -1,65 +1,484 @@
-// Live updates: subscribe to the WebSocket first, then (re)fetch state, then apply events.
+// Baton inbox: live updates, collision hints, composer helpers and keyboard shortcuts.
+// Order of the live part (STYLE 9): subscribe to the WebSocket first, then (re)fetch the
+// state over HTTP, then apply events. After a reconnect we re-fetch instead of patching.
 (function () {
   "use strict";
-  const state = document.getElementById("live-state");
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const liveState = $("#live-state");
+  const layout = $("#layout");
+  const me = layout ? layout.dataset.user : "";
+  const VIEWING_EVERY_MS = 15000;
+  const VIEWING_TTL_MS = 40000;
+  const TYPING_EVERY_MS = 2500;
+  const TYPING_TTL_MS = 6000;
+  let socket = null;
   let retryMs = 500;
 
+  // ------------------------------------------------------------------ state helpers
+  function openConversation() {
+    return $(".conversation[data-conversation-id]");
+  }
   function openConversationId() {
-    const el = document.querySelector(".conversation[data-conversation-id]");
+    const el = openConversation();
     return el ? el.dataset.conversationId : null;
   }
+  // The view the agent chose last; a live refresh must fetch that one, even if it fires
+  // before the response to the click has arrived.
+  let activeView = null;
+  function currentView() {
+    if (activeView) return activeView;
+    const items = $("#conversation-list .items");
+    return items ? items.dataset.view : "";
+  }
+  document.addEventListener("click", function (e) {
+    const link = e.target.closest && e.target.closest("#views a[data-view]");
+    if (link) activeView = link.dataset.view;
+  }, true);
+  function send(payload) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
+  }
 
+  // ------------------------------------------------------------------ fetching
+  let listTimer = null;
+  function refreshList() {
+    clearTimeout(listTimer);
+    // Coalesce a burst of events (an album, many status ticks) into one fetch.
+    listTimer = setTimeout(function () {
+      const params = new URLSearchParams({view: currentView()});
+      const id = openConversationId();
+      if (id) params.set("selected", id);
+      htmx.ajax("GET", "/?" + params.toString(), {target: "#conversation-list", swap: "innerHTML"});
+    }, 250);
+  }
+  let timelineTimer = null;
+  function refreshTimeline() {
+    clearTimeout(timelineTimer);
+    timelineTimer = setTimeout(function () {
+      if (openConversationId()) document.body.dispatchEvent(new Event("baton:refresh-timeline"));
+    }, 150);
+  }
+  function reloadConversation() {
+    const id = openConversationId();
+    if (!id) return;
+    saveDraft();
+    htmx.ajax("GET", `/c/${id}/?view=${encodeURIComponent(currentView())}`, {
+      target: "#conversation-pane", swap: "innerHTML",
+    });
+  }
   function refreshAll() {
-    document.body.dispatchEvent(new Event("baton:refresh-list"));
-    if (openConversationId()) document.body.dispatchEvent(new Event("baton:refresh-timeline"));
+    refreshList();
+    if (openConversationId()) reloadConversation();
+  }
+
+  // ------------------------------------------------------------------ the socket
+  function announceOpenConversation() {
+    const id = openConversationId();
+    if (!id) return;
+    send({action: "watch", conversation_id: id});
+    if (!document.hidden) send({action: "viewing", conversation_id: id});
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/events`);
+    socket = new WebSocket(`${scheme}://${location.host}/ws/events`);
     socket.onopen = function () {
       retryMs = 500;
-      state.textContent = "live";
-      state.classList.add("on");
-      const id = openConversationId();
-      if (id) socket.send(JSON.stringify({action: "watch", conversation_id: id}));
-      // After (re)connecting, fetch state instead of trusting what we missed.
+      liveState.textContent = "Live";
+      liveState.classList.add("on");
+      announceOpenConversation();
+      // Subscribed: now fetch, so nothing that happened while we were away is missed.
       refreshAll();
     };
     socket.onmessage = function (msg) {
-      const event = JSON.parse(msg.data);
-      if (!event.type || event.type === "hello" || event.type === "pong") return;
-      document.body.dispatchEvent(new Event("baton:refresh-list"));
-      const id = openConversationId();
-      const convId = event.conversation_id || (event.conversation && event.conversation.id);
-      if (id && String(convId) === String(id)) {
-        document.body.dispatchEvent(new Event("baton:refresh-timeline"));
-      }
+      let event;
+      try { event = JSON.parse(msg.data); } catch (e) { return; }
+      handleEvent(event);
     };
     socket.onclose = function () {
-      state.textContent = "reconnecting…";
-      state.classList.remove("on");
+      liveState.textContent = "Reconnecting…";
+      liveState.classList.remove("on");
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10000);
     };
     window.batonSocket = socket;
   }
 
-  document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.target.id === "conversation-pane" && window.batonSocket && window.batonSocket.readyState === 1) {
-      const id = openConversationId();
-      if (id) window.batonSocket.send(JSON.stringify({action: "watch", conversation_id: id}));
+  function handleEvent(event) {
+    if (!event.type || event.type === "hello" || event.type === "pong") return;
+    const openId = openConversationId();
+    const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
+    if (event.type === "conversation.viewing" || event.type === "conversation.typing") {
+      if (event.user && event.user.username !== me && convId === openId) noteCollaborator(event);
+      return;
     }
-    if (e.target.id === "timeline" || e.target.id === "conversation-pane") {
-      const tl = document.getElementById("timeline");
-      if (tl) tl.scrollTop = tl.scrollHeight;
+    if (event.type === "presence.changed") return;
+    refreshList();
+    if (!openId || convId !== openId) return;
+    if (paneBusy) {
+      // Our own action on this conversation is in flight and its event may beat the
+      // response: decide once the pane shows the response, or we would reload it twice.
+      deferred.push(event);
+      return;
+    }
+    applyToOpenConversation(event);
+  }
+
+  // Requests in flight that will replace the conversation pane. Counted from the XHR
+  // itself: htmx's afterRequest event fires on the button that sent it, which the swap has
+  // already removed from the page, so it never bubbles up to us.
+  let paneBusy = 0;
+  const deferred = [];
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "conversation-pane") return;
+    paneBusy += 1;
+    e.detail.xhr.addEventListener("loadend", function () {
+      setTimeout(function () {
+        paneBusy = Math.max(0, paneBusy - 1);
+        if (paneBusy) return;
+        const id = openConversationId();
+        deferred.splice(0).forEach(function (event) {
+          const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
+          if (convId === id) applyToOpenConversation(event);
+        });
+      }, 0);
+    });
+  });
+
+  function applyToOpenConversation(event) {
+    if (event.type === "conversation.updated" || event.type.startsWith("handoff.")) {
+      const pane = openConversation();
+      const c = event.conversation;
+      const owner = c && c.owner ? c.owner.username : "";
+      // Ownership or status changed: the composer and actions change, so reload the pane.
+      if (!c || owner !== pane.dataset.owner || c.status !== pane.dataset.status
+          || event.type.startsWith("handoff.")) {
+        reloadConversation();
+      } else {
+        refreshTimeline();
+      }
+    } else if (event.type.startsWith("message.")) {
+      if (event.type === "message.created" && event.message && event.message.direction === "inbound"
+          && openConversation().dataset.windowOpen === "0") {
+        reloadConversation(); // the customer wrote: the 24-hour window is open again
+      } else {
+        refreshTimeline();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ viewing / typing
+  const collaborators = new Map(); // username -> {name, viewingUntil, typingUntil}
+  function noteCollaborator(event) {
+    const u = event.user.username;
+    const entry = collaborators.get(u) || {name: event.user.name || u, viewingUntil: 0, typingUntil: 0};
+    const now = Date.now();
+    entry.viewingUntil = now + VIEWING_TTL_MS;
+    if (event.type === "conversation.typing") entry.typingUntil = now + TYPING_TTL_MS;
+    if (event.stopped) entry.viewingUntil = 0;
+    collaborators.set(u, entry);
+    renderCollaborators();
+  }
+  function renderCollaborators() {
+    const box = $("#collab");
+    if (!box) return;
+    const now = Date.now();
+    const viewing = [];
+    const typing = [];
+    collaborators.forEach(function (c, u) {
+      if (c.viewingUntil < now && c.typingUntil < now) { collaborators.delete(u); return; }
+      if (c.typingUntil >= now) typing.push(c.name); else viewing.push(c.name);
+    });
+    const parts = viewing.map((n) => `<span class="viewer">${escapeHtml(n)} is viewing</span>`);
+    typing.forEach((n) => parts.push(`<span class="viewer typing">${escapeHtml(n)} is typing…</span>`));
+    box.innerHTML = parts.join("");
+  }
+  setInterval(renderCollaborators, 1000);
+  setInterval(function () {
+    const id = openConversationId();
+    if (id && !document.hidden) send({action: "viewing", conversation_id: id});
+  }, VIEWING_EVERY_MS);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) announceOpenConversation();
+  });
+  let lastTyping = 0;
+  document.addEventListener("input", function (e) {
+    if (!e.target.closest || !e.target.closest("#composer")) return;
+    saveDraft();
+    const id = openConversationId();
+    if (!id || e.target.name !== "text") return;
+    const now = Date.now();
+    if (now - lastTyping > TYPING_EVERY_MS) {
+      lastTyping = now;
+      send({action: "typing", conversation_id: id});
     }
   });
 
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  }
+
+  // ------------------------------------------------------------------ drafts
+  function draftKey() { return "baton-draft-" + openConversationId(); }
+  function saveDraft() {
+    const ta = $("#composer textarea[name=text]");
+    if (ta && openConversationId()) sessionStorage.setItem(draftKey(), ta.value);
+  }
+  function restoreDraft() {
+    const ta = $("#composer textarea[name=text]");
+    if (!ta || !openConversationId()) return;
+    const saved = sessionStorage.getItem(draftKey());
+    if (saved && !ta.value) ta.value = saved;
+  }
+  let sentFrom = null;
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.id === "composer") sentFrom = draftKey();
+  });
+  function settleDraft() {
+    // A send that went through clears the draft; a refused one keeps it for another try.
+    if (sentFrom && !$(".conversation .banner.error")) sessionStorage.removeItem(sentFrom);
+    sentFrom = null;
+  }
+
+  // ------------------------------------------------------------------ window countdown
+  function formatLeft(ms) {
+    const m = Math.max(0, Math.floor(ms / 60000));
+    if (m < 60) return `${m}m`;
+    const h = Math.floor(m / 60);
+    return h < 10 && m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  }
+  function tickCountdown() {
+    const pane = openConversation();
+    if (!pane || !pane.dataset.windowEnds || pane.dataset.windowOpen !== "1") return;
+    const left = new Date(pane.dataset.windowEnds).getTime() - Date.now();
+    if (left <= 0) { reloadConversation(); return; } // closed: the composer switches to templates
+    $$("[data-countdown]", pane).forEach((el) => { el.textContent = formatLeft(left); });
+    const pill = $("#window-pill");
+    if (pill) pill.classList.toggle("closing", left < 3600000);
+  }
+  setInterval(tickCountdown, 20000);
+
+  // ------------------------------------------------------------------ composer
+  function composer() { return $("#composer"); }
+  function setupComposer() {
+    const form = composer();
+    if (!form) return;
+    const mode = () => (form.querySelector("input[name=mode]:checked") || {}).value;
+    const applyMode = function () {
+      const note = mode() === "note";
+      form.classList.toggle("note-mode", note);
+      const ta = form.querySelector(".reply-area textarea");
+      if (ta) ta.placeholder = note ? "Internal note — only your team sees it" : "Write a reply…  Type / for canned responses";
+      const send = form.querySelector("button.send");
+      const templateArea = form.querySelector(".template-picker");
+      if (templateArea) {
+        // Window closed: notes are still free text; replies must be a template.
+        const noteOnly = form.querySelector(".note-only");
+        noteOnly.hidden = !note;
+        noteOnly.querySelector("textarea").disabled = !note;
+        templateArea.hidden = note;
+        $$("select, input", templateArea).forEach((el) => { el.disabled = note; });
+        send.textContent = note ? "Add note" : "Send template";
+      } else if (send) {
+        send.textContent = note ? "Add note" : "Send";
+      }
+      const attach = form.querySelector(".attach");
+      if (attach) attach.hidden = note;
+    };
+    $$("input[name=mode]", form).forEach((r) => r.addEventListener("change", applyMode));
+    applyMode();
+    const file = form.querySelector("input[type=file]");
+    if (file) file.addEventListener("change", function () {
+      form.querySelector(".file-name").textContent = file.files.length ? file.files[0].name : "";
+    });
+    const select = form.querySelector("select[name=template_id]");
+    if (select) {
+      const renderParams = function () {
+        const opt = select.selectedOptions[0];
+        const box = form.querySelector(".template-params");
+        const n = opt && opt.dataset.params ? parseInt(opt.dataset.params, 10) : 0;
+        box.innerHTML = "";
+        for (let i = 1; i <= n; i++) {
+          const label = document.createElement("label");
+          label.innerHTML = `Parameter {{${i}}} <input name="template_param" required autocomplete="off">`;
+          box.appendChild(label);
+        }
+        const preview = function () {
+          let body = opt && opt.dataset.body ? opt.dataset.body : "";
+          $$("input[name=template_param]", box).forEach(function (input, idx) {
+            body = body.split(`{{${idx + 1}}}`).join(input.value || `{{${idx + 1}}}`);
+          });
+          form.querySelector(".template-preview").textContent = body ? "Preview: " + body : "";
+        };
+        box.addEventListener("input", preview);
+        preview();
+      };
+      select.addEventListener("change", renderParams);
+      renderParams();
+    }
+    restoreDraft();
+  }
+
+  // Canned responses: typing "/" at the start of a word opens the menu.
+  let cannedIndex = 0;
+  function cannedData() {
+    const el = $("#composer .canned-data");
+    try { return el ? JSON.parse(el.textContent) : []; } catch (e) { return []; }
+  }
+  function cannedQuery(ta) {
+    const upto = ta.value.slice(0, ta.selectionStart);
+    const m = upto.match(/(^|\s)\/([\w-]*)$/);
+    return m ? m[2].toLowerCase() : null;
+  }
+  function updateCanned() {
+    const ta = $("#composer .reply-area textarea");
+    const menu = $("#composer .canned-menu");
+    if (!ta || !menu) return;
+    const q = cannedQuery(ta);
+    if (q === null) { menu.hidden = true; return; }
+    const matches = cannedData().filter((c) => c.shortcut.toLowerCase().startsWith(q) || c.title.toLowerCase().includes(q)).slice(0, 6);
+    if (!matches.length) { menu.hidden = true; return; }
+    cannedIndex = Math.min(cannedIndex, matches.length - 1);
+    menu.innerHTML = matches.map((c, i) => `<div class="canned-option" role="option" data-shortcut="${escapeHtml(c.shortcut)}" aria-selected="${i === cannedIndex}"><span class="sc">/${escapeHtml(c.shortcut)} <span class="muted">· ${escapeHtml(c.title)}</span></span><span class="tx">${escapeHtml(c.text)}</span></div>`).join("");
+    menu.hidden = false;
+  }
+  function insertCanned(shortcut) {
+    const ta = $("#composer .reply-area textarea");
+    const item = cannedData().find((c) => c.shortcut === shortcut);
+    if (!ta || !item) return;
+    const upto = ta.value.slice(0, ta.selectionStart);
+    const start = upto.lastIndexOf("/");
+    ta.value = ta.value.slice(0, start) + item.text + ta.value.slice(ta.selectionStart);
+    ta.selectionStart = ta.selectionEnd = start + item.text.length;
+    $("#composer .canned-menu").hidden = true;
+    ta.focus();
+    saveDraft();
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.matches && e.target.matches("#composer .reply-area textarea")) { cannedIndex = 0; updateCanned(); }
+  });
+  document.addEventListener("mousedown", function (e) {
+    const opt = e.target.closest && e.target.closest(".canned-option");
+    if (opt) { e.preventDefault(); insertCanned(opt.dataset.shortcut); }
+  });
+
+  // Reply to a specific message.
+  document.addEventListener("click", function (e) {
+    const btn = e.target.closest && e.target.closest("[data-reply-to]");
+    if (btn) {
+      const form = composer();
+      if (!form) return;
+      const msg = btn.closest(".msg");
+      const quote = form.querySelector(".reply-quote");
+      form.querySelector("input[name=reply_to]").value = btn.dataset.replyTo;
+      const text = msg.querySelector("p, .choice, .location strong, .file strong");
+      quote.querySelector(".quote-text").textContent = "Replying to: " + (text ? text.textContent.trim().slice(0, 90) : "a message");
+      quote.hidden = false;
+      const ta = form.querySelector("textarea[name=text]");
+      if (ta) ta.focus();
+      return;
+    }
+    if (e.target.closest && e.target.closest("[data-clear-reply]")) {
+      const form = composer();
+      form.querySelector("input[name=reply_to]").value = "";
+      form.querySelector(".reply-quote").hidden = true;
+      return;
+    }
+    const opener = e.target.closest && e.target.closest("[data-open-dialog]");
+    if (opener) { openDialog(opener.dataset.openDialog); return; }
+    const closer = e.target.closest && e.target.closest("[data-close-dialog]");
+    if (closer) { closer.closest("dialog").close(); return; }
+    if (e.target.closest && e.target.closest(".toggle-contact")) {
+      openConversation().classList.toggle("show-contact");
+      return;
+    }
+    // Close open menus when clicking elsewhere.
+    $$("details.menu[open]").forEach(function (d) { if (!d.contains(e.target)) d.open = false; });
+  });
+  function openDialog(id) {
+    const dialog = document.getElementById(id);
+    if (dialog && !dialog.open) {
+      $$("details.menu[open]").forEach((d) => { d.open = false; });
+      dialog.showModal();
+      const first = dialog.querySelector("select, input, textarea, button");
+      if (first) first.focus();
+    }
+  }
+
+  // ------------------------------------------------------------------ keyboard
+  let pendingG = false;
+  function isTyping(el) {
+    return el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  }
+  function moveSelection(step) {
+    const items = $$("#conversation-list .conv-item");
+    if (!items.length) return;
+    const id = openConversationId();
+    let index = items.findIndex((el) => el.dataset.conversationId === id);
+    index = index === -1 ? (step > 0 ? 0 : items.length - 1) : Math.min(Math.max(index + step, 0), items.length - 1);
+    items[index].click();
+    items[index].scrollIntoView({block: "nearest"});
+  }
+  // Switch the composer to reply or note mode and put the cursor in it. Outside the
+  // 24-hour window "reply" means the template picker.
+  function focusComposer(mode) {
+    const radio = $(`#composer input[name=mode][value=${mode}]`);
+    if (radio) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change"));
+      const target = $("#composer textarea[name=text]:not([disabled])") || $("#composer select[name=template_id]:not([disabled])");
+      if (target) target.focus();
+    } else if (mode === "note") {
+      const input = $(".note-form input[name=text]"); // someone else's conversation
+      if (input) input.focus();
+    }
+  }
+  function clickAction(name) {
+    const btn = $(`.conversation [data-action="${name}"]`);
+    if (btn) btn.click();
+  }
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.name === "text") {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.closest && e.target.closest("#composer")) {
       e.preventDefault();
-      htmx.trigger(e.target.form, "submit");
+      htmx.trigger(composer(), "submit");
+      return;
+    }
+    const menu = $("#composer .canned-menu");
+    if (menu && !menu.hidden && e.target.matches("#composer .reply-area textarea")) {
+      const options = $$(".canned-option", menu);
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        cannedIndex = (cannedIndex + (e.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+        updateCanned();
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        insertCanned(options[cannedIndex].dataset.shortcut);
+        return;
+      }
+      if (e.key === "Escape") { menu.hidden = true; return; }
+    }
+    if (e.key === "Escape" && isTyping(e.target)) { e.target.blur(); return; }
+    if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey || $("dialog[open]")) return;
+    if (pendingG) {
+      pendingG = false;
+      const view = {m: "mine", u: "unassigned", t: "team", h: "handoffs", a: "all"}[e.key];
+      const link = view && $(`#views [data-view="${view}"]`);
+      if (link) { e.preventDefault(); link.click(); }
+      return;
+    }
+    switch (e.key) {
+      case "j": moveSelection(1); break;
+      case "k": moveSelection(-1); break;
+      case "r": e.preventDefault(); focusComposer("reply"); break;
+      case "n": e.preventDefault(); focusComposer("note"); break;
+      case "c": clickAction("claim"); break;
+      case "e": clickAction("resolve"); break;
+      case "h": clickAction("handoff"); break;
+      case "g": pendingG = true; setTimeout(() => { pendingG = false; }, 1200); break;
+      case "?": openDialog("shortcuts-help"); break;
+      default: return;
     }
   });
 
@@ -76,5 +495,67 @@
     window.addEventListener(name, activity, {passive: true});
   });
 
+  // ------------------------------------------------------------------ after swaps
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    // Two list requests can cross (a live refresh and a click on another view): never let
+    // the answer for a view the agent has left replace the one they chose.
+    if (e.detail.target && e.detail.target.id === "conversation-list" && activeView
+        && !e.detail.serverResponse.includes(`data-view="${activeView}"`)) {
+      e.detail.shouldSwap = false;
+      return;
+    }
+    if (e.detail.target && e.detail.target.id === "timeline") {
+      const tl = e.detail.target;
+      tl.dataset.stick = tl.scrollHeight - tl.scrollTop - tl.clientHeight < 80 ? "1" : "0";
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    const id = e.target.id;
+    if (id === "conversation-list" && alertsOpen) {
+      const menu = $("#alerts details");
+      if (menu) menu.open = true;
+    }
+    if (id === "conversation-pane") {
+      const openId = openConversationId();
+      document.body.classList.toggle("has-conversation", !!openId);
+      collaborators.clear();
+      renderCollaborators();
+      $$("#conversation-list .conv-item").forEach(function (el) {
+        const on = el.dataset.conversationId === openId;
+        el.classList.toggle("selected", on);
+        if (on) el.setAttribute("aria-current", "true"); else el.removeAttribute("aria-current");
+      });
+      announceOpenConversation();
+      settleDraft();
+      setupComposer();
+      const contact = openConversation();
+      if (contact) document.title = `${$(".conv-title h2").textContent} · Inbox · Baton`;
+    }
+    if (id === "timeline" || id === "conversation-pane") {
+      const tl = $("#timeline");
+      if (tl && (id === "conversation-pane" || tl.dataset.stick !== "0")) tl.scrollTop = tl.scrollHeight;
+    }
+  });
+  // The alerts menu is re-rendered with every list refresh: keep it open if it was.
+  let alertsOpen = false;
+  document.body.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "alerts") alertsOpen = !!$("#alerts details[open]");
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    const menu = $("#alerts details");
+    if (alertsOpen && menu) menu.open = true;
+  });
+  window.addEventListener("popstate", function () { document.body.classList.toggle("has-conversation", location.pathname.startsWith("/c/")); });
+
+  // htmx wires up swapped-in buttons only when the swap settles (~20 ms later); until then a
+  // click does nothing. Mark the conversation ready then, for people's scripts and tests.
+  htmx.onLoad(function (elt) {
+    const pane = elt.matches && elt.matches(".conversation") ? elt : elt.querySelector && elt.querySelector(".conversation");
+    if (pane) pane.dataset.ready = "1";
+  });
+
+  setupComposer();
+  const tl = $("#timeline");
+  if (tl) tl.scrollTop = tl.scrollHeight;
   connect();
 })();

@@ -1,0 +1,200 @@
+"""Reads behind the agent inbox: views with counters, the paged list, alerts, the composer.
+
+Every function runs a fixed number of queries whatever the number of conversations (the
+list view's tests assert it), so a busy team's inbox costs the same as an empty one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from baton.agents.models import Role, Team, User
+from baton.conversations.models import (
+    OPEN_STATUSES,
+    Alert,
+    AuditEvent,
+    CannedResponse,
+    Conversation,
+    ConversationStatus,
+    Handoff,
+    HandoffStatus,
+    Message,
+)
+from baton.conversations.queries import managed_team_ids, visible_conversations
+from baton.whatsapp.models import MessageTemplate, TemplateStatus
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InboxView:
+    slug: str
+    label: str
+    managers_only: bool = False
+
+
+INBOX_VIEWS = [
+    InboxView("mine", "Mine"),
+    InboxView("unassigned", "Unassigned"),
+    InboxView("team", "Team"),
+    InboxView("handoffs", "Handoffs for me"),
+    InboxView("pending", "Pending"),
+    InboxView("snoozed", "Snoozed"),
+    InboxView("resolved", "Resolved"),
+    InboxView("all", "All open", managers_only=True),
+]
+VIEW_SLUGS = {v.slug for v in INBOX_VIEWS}
+
+
+def get_views_for(user: Any) -> list[InboxView]:
+    return [v for v in INBOX_VIEWS if not v.managers_only or user.is_manager]
+
+
+def default_view_for(user: Any) -> str:
+    return "all" if user.is_manager else "mine"
+
+
+def _handoffs_for(user: Any) -> QuerySet[Handoff]:
+    return Handoff.objects.filter(to_user=user, status=HandoffStatus.PENDING)
+
+
+def _view_filters(user: Any, team_ids: list[int]) -> dict[str, Q]:
+    """One ``Q`` per view, over ``visible_conversations(user)``.
+
+    ``team_ids`` are the user's teams (read once by the caller). Unassigned means the
+    queues the user can pick from: their teams' and the team-less one (admins: all).
+    """
+    queue = Q(owner__isnull=True, status=ConversationStatus.QUEUED)
+    if managed_team_ids(user) is not None:
+        queue &= Q(team_id__in=team_ids) | Q(team__isnull=True)
+    return {
+        "mine": Q(owner=user, status=ConversationStatus.ASSIGNED),
+        "unassigned": queue,
+        "team": Q(team_id__in=team_ids, status__in=OPEN_STATUSES),
+        "handoffs": Q(Exists(_handoffs_for(user).filter(conversation=OuterRef("pk")))),
+        "pending": Q(status=ConversationStatus.PENDING),
+        "snoozed": Q(status=ConversationStatus.SNOOZED),
+        "resolved": Q(status=ConversationStatus.RESOLVED),
+        "all": Q(status__in=OPEN_STATUSES),
+    }
+
+
+def _team_ids(user: Any) -> list[int]:
+    return list(user.memberships.values_list("team_id", flat=True))
+
+
+def get_view_counts(user: Any) -> dict[str, int]:
+    """Every view's count in one aggregate query (plus the visibility look-ups)."""
+    filters = _view_filters(user, _team_ids(user))
+    counted = {slug: q for slug, q in filters.items() if slug not in ("resolved", "handoffs")}
+    counts = visible_conversations(user).aggregate(
+        **{slug: Count("pk", filter=q) for slug, q in counted.items()}
+    )
+    # Handoffs: a plain count is cheaper than an EXISTS per row, and a handoff to me is
+    # visible to me by construction (the sender chose me).
+    counts["handoffs"] = _handoffs_for(user).count()
+    return counts
+
+
+def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Conversation], bool]:
+    """One page of a view's conversations, with a flag for whether more follow.
+
+    Queue views show the longest-waiting first; the others the latest activity first.
+    """
+    if view not in VIEW_SLUGS or (view == "all" and not user.is_manager):
+        view = default_view_for(user)
+    qs = visible_conversations(user).filter(_view_filters(user, _team_ids(user))[view])
+    qs = qs.annotate(
+        has_alert=Exists(Alert.objects.filter(conversation=OuterRef("pk"), cleared_at__isnull=True))
+    )
+    if view == "unassigned":
+        qs = qs.order_by("waiting_since", "last_message_at", "id")
+    else:
+        qs = qs.order_by("-last_message_at", "-id")
+    start = (max(page, 1) - 1) * PAGE_SIZE
+    rows = list(qs[start : start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def get_open_alerts(user: Any, limit: int = 20) -> list[Alert]:
+    """Open stale alerts on conversations ``user`` may see: managers', or the owner's own."""
+    visible = visible_conversations(user)
+    if not user.is_manager:
+        visible = visible.filter(owner=user)
+    return list(
+        Alert.objects.filter(cleared_at__isnull=True, conversation__in=visible.values("pk"))
+        .select_related("conversation__contact", "conversation__owner")
+        .order_by("-level", "waiting_since")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A message or an activity (audit event), in one time-ordered stream."""
+
+    kind: str  # "message" | "event"
+    at: Any
+    message: Message | None = None
+    event: AuditEvent | None = None
+
+
+def get_timeline_items(conversation: Conversation) -> list[TimelineItem]:
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author", "reply_to")
+        .order_by("timestamp", "id")
+    )
+    events = (
+        AuditEvent.objects.filter(conversation=conversation)
+        .select_related("actor", "from_owner", "to_owner", "to_team")
+        .order_by("created_at", "id")
+    )
+    items = [TimelineItem("message", m.timestamp, message=m) for m in messages]
+    items += [TimelineItem("event", e.created_at, event=e) for e in events]
+    # Stable sort: a message and the activity it caused keep their order of creation.
+    items.sort(key=lambda item: item.at)
+    return items
+
+
+def get_pending_handoff(conversation: Conversation) -> Handoff | None:
+    return (
+        Handoff.objects.filter(conversation=conversation, status=HandoffStatus.PENDING)
+        .select_related("from_user", "to_user")
+        .first()
+    )
+
+
+def get_past_conversations(user: Any, conversation: Conversation, limit: int = 8) -> list:
+    return list(
+        visible_conversations(user)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("last_owner")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def get_canned_responses(user: Any) -> list[CannedResponse]:
+    """The shortcuts offered to ``user``: the global ones and their teams'."""
+    return list(
+        CannedResponse.objects.filter(Q(team__isnull=True) | Q(team_id__in=_team_ids(user)))
+        .order_by("shortcut")
+        .only("shortcut", "title", "text")
+    )
+
+
+def get_approved_templates() -> list[MessageTemplate]:
+    return list(MessageTemplate.objects.filter(status=TemplateStatus.APPROVED))
+
+
+def get_handoff_targets(user: Any) -> tuple[list[User], list[Team]]:
+    """Agents (with presence) and teams an owner can hand a conversation to."""
+    agents = list(
+        User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN])
+        .exclude(pk=user.pk)
+        .order_by("display_name", "username")
+    )
+    return agents, list(Team.objects.order_by("name"))

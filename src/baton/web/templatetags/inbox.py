@@ -1,0 +1,50 @@
+"""Small formatting helpers for the inbox templates (pure, no queries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def initials(name: str) -> str:
+    parts = [p for p in (name or "").replace("+", "").split() if p[:1].isalnum()]
+    if not parts:
+        return "?"
+    if len(parts) == 1:
+        return parts[0][:2].upper()
+    return (parts[0][0] + parts[-1][0]).upper()
+
+
+def _compact(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return "now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        rest = minutes % 60
+        return f"{hours}h {rest}m" if rest and hours < 10 else f"{hours}h"
+    return f"{hours // 24}d"
+
+
+@register.simple_tag
+def since(then: datetime | None, now: datetime) -> str:
+    """ "5m", "2h 10m", "3d": how long ago, compact enough for a list row."""
+    return "" if then is None else _compact((now - then).total_seconds())
+
+
+@register.simple_tag
+def until(then: datetime | None, now: datetime) -> str:
+    return "" if then is None else _compact((then - now).total_seconds())
+
+
+@register.filter
+def avatar_hue(value: object) -> int:
+    """A stable colour per contact, so the same customer looks the same everywhere."""
+    return (sum(ord(c) for c in str(value)) * 37) % 360

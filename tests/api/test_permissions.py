@@ -180,3 +180,24 @@ def test_retry_of_a_failed_message_is_locked_to_the_owner(client, world):
     with pytest.raises(Conflict):
         do_requeue_failed_message(message, people["teammate"])
     assert do_requeue_failed_message(message, people["owner"]).status == "queued"
+
+
+def test_a_handoff_to_another_team_lets_the_receiver_read_it_until_they_answer(client, world):
+    from baton.conversations.ownership import do_handoff_conversation
+
+    conversation, people = world
+    prepare(conversation, people, "owned")
+    olga = {"Authorization": f"Token {do_create_api_token(people['other_team'])}"}
+    url = f"/api/v1/conversations/{conversation.pk}"
+    assert client.get(url, headers=olga).status_code == 404
+    do_handoff_conversation(conversation.pk, people["owner"], to_username="olga", reason="Spanish")
+    assert client.get(url, headers=olga).status_code == 200
+    assert client.get(f"{url}/messages", headers=olga).status_code == 200
+    declined = client.post(
+        f"{url}/handoff/decline",
+        {"reason": "not my area"},
+        content_type="application/json",
+        headers=olga,
+    )
+    assert declined.status_code == 200
+    assert client.get(url, headers=olga).status_code == 404

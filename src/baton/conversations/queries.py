@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from baton.agents.models import Role, Team
-from baton.conversations.models import Alert, AuditEvent, Conversation, Message
+from baton.conversations.models import (
+    Alert,
+    AuditEvent,
+    Conversation,
+    Handoff,
+    HandoffStatus,
+    Message,
+)
 from baton.core.errors import NotFound
 
 
@@ -34,14 +41,20 @@ def visible_conversations(user: Any) -> QuerySet[Conversation]:
     """Conversations ``user`` may see.
 
     Admins see everything; managers see the teams they manage; agents see the
-    conversations of their teams (queues and colleagues' chats) and their own.
+    conversations of their teams (queues and colleagues' chats), their own, and those
+    offered to them in a pending handoff (to decide, they must be able to read it).
     """
     qs = Conversation.objects.select_related("contact", "inbox", "owner", "team")
     managed = managed_team_ids(user)
     if managed is None:
         return qs
     team_ids = list(user.memberships.values_list("team_id", flat=True))
-    return qs.filter(Q(owner=user) | Q(team_id__in=team_ids) | Q(team__isnull=True))
+    offered = Handoff.objects.filter(
+        conversation=OuterRef("pk"), to_user=user, status=HandoffStatus.PENDING
+    )
+    return qs.filter(
+        Q(owner=user) | Q(team_id__in=team_ids) | Q(team__isnull=True) | Exists(offered)
+    )
 
 
 def filter_view(qs: QuerySet[Conversation], user: Any, view: str) -> QuerySet[Conversation]:

@@ -62,7 +62,7 @@ def test_reply_outside_window_shows_error_and_offers_templates(client, agent, ow
     response = client.post(
         f"/c/{conversation.pk}/reply", {"text": "hello?"}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 422  # refused, with the pane saying why
     assert b"window is closed" in response.content
     assert not Message.objects.filter(direction="outbound").exists()
 

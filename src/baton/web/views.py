@@ -36,7 +36,7 @@ from baton.conversations.ownership import (
     do_snooze_conversation,
     do_take_over_conversation,
 )
-from baton.conversations.queries import access_conversation, is_manager_of
+from baton.conversations.queries import access_conversation, is_manager_of, visible_conversations
 from baton.core.errors import DomainError, InvalidInput, NotFound
 from baton.web import queries
 
@@ -143,10 +143,31 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(request, "web/inbox.html", {**_list_context(request, conversation_id), **context})
 
 
-def _after_write(request: HttpRequest, conversation_id: int, error: str) -> HttpResponse:
-    if not request.htmx:
-        return redirect("web:conversation", conversation_id=conversation_id)
-    return _render_conversation(request, conversation_id, error)
+def _after_write(
+    request: HttpRequest, conversation_id: int, refused: DomainError | None
+) -> HttpResponse:
+    """The conversation after a write. A refusal answers with its own status (409 for the
+    lock, 403, 400…) and the pane showing why; htmx swaps those too (see base.html)."""
+    if refused is None:
+        still_visible = visible_conversations(request.user).filter(pk=conversation_id).exists()
+        if not still_visible:
+            # Handed to another team (or taken away): it left this person's view.
+            if not request.htmx:
+                return redirect("web:inbox")
+            gone = {
+                "title": "Done — it is out of your hands",
+                "detail": "The conversation moved to a team you are not in. "
+                "Its timeline keeps the record.",
+            }
+            return render(request, "web/_gone.html", gone)
+        if not request.htmx:
+            return redirect("web:conversation", conversation_id=conversation_id)
+        return _render_conversation(request, conversation_id)
+    context = _conversation_context(request, conversation_id, refused.message)
+    if request.htmx:
+        return render(request, "web/_conversation.html", context, status=refused.status)
+    page = {**_list_context(request, conversation_id), **context}
+    return render(request, "web/inbox.html", page, status=refused.status)
 
 
 @login_required
@@ -155,7 +176,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conv = _access(request, conversation_id)
     post = request.POST
     text = post.get("text", "")
-    error = ""
+    refused = None
     try:
         if post.get("mode") == "note":
             do_add_note(conv, request.user, text)
@@ -185,8 +206,8 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 media_type=media_type,
             )
     except DomainError as exc:
-        error = exc.message
-    return _after_write(request, conversation_id, error)
+        refused = exc
+    return _after_write(request, conversation_id, refused)
 
 
 @login_required
@@ -196,12 +217,12 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
     message = Message.objects.filter(pk=message_id, conversation=conv).first()
     if message is None:
         raise Http404("No such message")
-    error = ""
+    refused = None
     try:
         do_requeue_failed_message(message, request.user)
     except DomainError as exc:
-        error = exc.message
-    return _after_write(request, conversation_id, error)
+        refused = exc
+    return _after_write(request, conversation_id, refused)
 
 
 def _handoff(cid: int, user: Any, post: Any) -> Any:
@@ -250,12 +271,12 @@ def ownership(request: HttpRequest, conversation_id: int, verb: str) -> HttpResp
     if action is None:
         raise Http404("Unknown action")
     _access(request, conversation_id)  # visibility first: an invisible conversation is a 404
-    error = ""
+    refused = None
     try:
         action(conversation_id, request.user, request.POST)
     except DomainError as exc:
-        error = exc.message
-    return _after_write(request, conversation_id, error)
+        refused = exc
+    return _after_write(request, conversation_id, refused)
 
 
 @login_required
@@ -268,7 +289,7 @@ def presence(request: HttpRequest) -> HttpResponse:
         error = exc.message
     if not request.htmx:
         return redirect("web:inbox")
-    return render(request, "web/_presence.html", {"error": error})
+    return render(request, "web/_presence.html", {"error": error}, status=400 if error else 200)
 
 
 @login_required

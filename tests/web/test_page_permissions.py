@@ -1,0 +1,148 @@
+"""The permission matrix for the web pages: every page and action against every caller.
+
+Refused writes answer with the domain error's status (the pane explains why) and change
+nothing; conversations a caller may not see are 404; anonymous callers go to the login page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from baton.conversations.models import AuditEvent, Conversation, Message
+from baton.conversations.ownership import (
+    do_claim_conversation,
+    do_handoff_conversation,
+    do_resolve_conversation,
+)
+from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
+
+CALLERS = ["anonymous", "owner", "teammate", "other_team", "manager", "admin"]
+
+# (method, path suffix, form, state, expected status per caller in CALLERS order)
+MATRIX = [
+    ("get", "/", None, "owned", [302, 200, 200, 404, 200, 200]),
+    ("post", "/reply", {"text": "hi"}, "owned", [302, 200, 409, 404, 409, 409]),
+    ("post", "/reply", {"text": "fyi", "mode": "note"}, "owned", [302, 200, 200, 404, 200, 200]),
+    ("post", "/claim", None, "queued", [302, 200, 200, 404, 200, 200]),
+    ("post", "/claim", None, "owned", [302, 200, 409, 404, 409, 409]),
+    ("post", "/release", None, "owned", [302, 200, 409, 404, 409, 409]),
+    (
+        "post",
+        "/handoff",
+        {"to": "team:Sales", "reason": "r"},
+        "owned",
+        [302, 200, 409, 404, 409, 409],
+    ),
+    ("post", "/takeover", None, "owned", [302, 403, 403, 404, 200, 200]),
+    ("post", "/resolve", None, "owned", [302, 200, 409, 404, 200, 200]),
+    ("post", "/reopen", None, "resolved", [302, 200, 200, 404, 200, 200]),
+    ("post", "/snooze", {"hours": "2"}, "owned", [302, 200, 409, 404, 200, 200]),
+    ("post", "/pending", None, "owned", [302, 200, 409, 404, 200, 200]),
+    ("post", "/accept", None, "offered", [302, 409, 200, 404, 409, 409]),
+    ("post", "/decline", {"reason": "busy"}, "offered", [302, 409, 200, 404, 409, 409]),
+]
+
+
+@pytest.fixture
+def world(client, inbox):
+    people = {
+        "owner": make_user("alice"),
+        "teammate": make_user("bob"),
+        "other_team": make_user("olga", team="Sales"),
+        "manager": make_user("maria", role="manager"),
+        "admin": make_user("root", role="admin"),
+    }
+    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        window_ends_at=timezone.now() + timedelta(hours=24)
+    )
+    return conversation, people
+
+
+def prepare(conversation, people, state):
+    if state in ("owned", "resolved", "offered"):
+        do_claim_conversation(conversation.pk, people["owner"])
+    if state == "resolved":
+        do_resolve_conversation(conversation.pk, people["owner"])
+    if state == "offered":
+        do_handoff_conversation(
+            conversation.pk, people["owner"], to_username="bob", reason="Spanish speaker"
+        )
+
+
+def snapshot(conversation):
+    conversation.refresh_from_db()
+    return (
+        conversation.status,
+        conversation.owner_id,
+        conversation.team_id,
+        Message.objects.count(),
+        AuditEvent.objects.exclude(kind="config").count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "form", "state", "expected"),
+    MATRIX,
+    ids=[f"{m[0]}{m[1]}-{m[3]}-{i}" for i, m in enumerate(MATRIX)],
+)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_page_matrix(client, world, method, suffix, form, state, expected, caller):
+    conversation, people = world
+    prepare(conversation, people, state)
+    if caller != "anonymous":
+        client.force_login(people[caller])
+    before = snapshot(conversation)
+    url = f"/c/{conversation.pk}{suffix}"
+    headers = {"HX-Request": "true"}
+    if method == "get":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, form or {}, headers=headers)
+    want = expected[CALLERS.index(caller)]
+    assert response.status_code == want, response.content[:500]
+    if want == 302:
+        assert response["Location"].startswith("/login/")
+    if method == "post" and want != 200:
+        assert snapshot(conversation) == before  # refused: nothing changed, nothing recorded
+    if method == "post" and want == 200 and not (caller == "owner" and suffix == "/claim"):
+        assert snapshot(conversation) != before  # (claiming what you own is a no-op)
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [("anonymous", 302), ("owner", 200), ("other_team", 200), ("manager", 200)],
+)
+def test_inbox_page_and_lists(client, world, caller, status):
+    conversation, people = world
+    if caller != "anonymous":
+        client.force_login(people[caller])
+    response = client.get("/?view=team")
+    assert response.status_code == status
+    if status == 200:
+        # Another team's conversation never shows up in the lists.
+        assert (conversation.contact.display_name in response.content.decode()) == (
+            caller != "other_team"
+        )
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"), [("anonymous", 302), ("agent", 403), ("manager", 200), ("admin", 200)]
+)
+def test_routing_pages_are_for_managers(client, db, caller, status):
+    if caller != "anonymous":
+        client.force_login(make_user(caller, role=caller))
+    for url in ("/routing/", "/routing/dry-run"):
+        response = client.get(url)
+        assert response.status_code == status, url
+
+
+def test_media_of_an_invisible_conversation_is_404(client, world):
+    conversation, people = world
+    message = Message.objects.get(conversation=conversation)
+    client.force_login(people["other_team"])
+    assert client.get(f"/media/{message.pk}").status_code == 404

@@ -38,3 +38,23 @@ def test_demo_traffic_is_distributed_and_explained(transactional_db):
     assert Conversation.objects.filter(status="queued").count() == 2
     event = AuditEvent.objects.filter(kind="auto_assigned").first()
     assert event.reason.startswith("least loaded: most free capacity")
+
+
+def test_demo_rules_route_and_the_timeline_names_rule_and_strategy(transactional_db):
+    from baton.routing.models import RoutingRule
+    from baton.whatsapp.actions import do_ingest_webhook
+    from baton.whatsapp.parsing import parse_webhook
+
+    seed_demo()
+    seed_demo()
+    assert RoutingRule.objects.count() == 2  # seeded once
+    support = next(n for n in DEMO_NUMBERS if n.name == "Demo Support")
+    body = text_webhook("34600999001", "wamid.stock", "Is the blue jacket back in stock?")
+    body = body.replace(b"1122334455667", support.phone_number_id.encode())
+    do_ingest_webhook(parse_webhook(json.loads(body)))
+    run_tasks(max_rounds=20)
+    conversation = Conversation.objects.get()
+    assert (conversation.team.name, conversation.owner.username) == ("Sales", "carlos")
+    assert conversation.labels == ["presales"]
+    event = AuditEvent.objects.get(conversation=conversation, kind="auto_assigned")
+    assert event.reason.startswith("rule “Stock and shipping questions” → round robin")

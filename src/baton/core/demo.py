@@ -41,6 +41,24 @@ DEMO_INBOX_TEAMS = {"Demo Shop": "Sales", "Demo Support": "Support"}
 # Agents who are available with a shift running now (hours before and after start-up).
 DEMO_SHIFTS = {"alice": (1, 8), "bob": (1, 8), "carlos": (1, 8)}
 
+# Routing rules for every number, first match wins (see docs/routing-rules.md).
+DEMO_RULES = [
+    (
+        "Billing problems",
+        {
+            "field": "message.text",
+            "op": "contains_any",
+            "value": ["charged twice", "refund", "payment"],
+        },
+        {"team": "Support", "priority": "urgent", "labels": ["billing"]},
+    ),
+    (
+        "Stock and shipping questions",
+        {"field": "message.text", "op": "contains_any", "value": ["in stock", "ship", "shipping"]},
+        {"team": "Sales", "labels": ["presales"], "strategy": "round_robin"},
+    ),
+]
+
 # (username, role, team, display name)
 DEMO_USERS = [
     ("maria", "manager", None, "Maria (manager)"),
@@ -75,8 +93,21 @@ def seed_demo() -> list[tuple[str, str, str]]:
                     username, role, team_name=team, password=DEMO_PASSWORD, display_name=display
                 )
         seed_demo_shifts(timezone.now())
+        seed_demo_rules()
         seed_inbox_catalogue()
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]
+
+
+def seed_demo_rules() -> None:
+    """The demo's routing rules, once (a manager's later edits are kept)."""
+    from baton.routing.models import RoutingRule
+    from baton.routing.rule_actions import do_save_routing_rule
+
+    admin = User.objects.filter(username="admin").first()
+    for name, conditions, actions in DEMO_RULES:
+        if not RoutingRule.objects.filter(name=name).exists():
+            rule = RoutingRule(name=name, inbox=None, conditions=conditions, actions=actions)
+            do_save_routing_rule(rule, admin)
 
 
 def seed_demo_shifts(now: datetime) -> None:

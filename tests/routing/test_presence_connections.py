@@ -47,5 +47,9 @@ def test_connections_are_counted_and_pings_are_activity(transactional_db):
                 second.send(json.dumps({"action": "ping"}))
                 assert json.loads(second.recv(timeout=5))["type"] == "pong"
                 assert User.objects.get(pk=alice.pk).last_active_at.year > 2020
+                # A tab's heartbeat says it is still there (no reply is sent).
+                User.objects.filter(pk=alice.pk).update(last_seen_at="2020-01-01T00:00Z")
+                second.send(json.dumps({"action": "heartbeat"}))
+                wait_for(lambda: User.objects.get(pk=alice.pk).last_seen_at.year > 2020)
             wait_for(lambda: connections_of(alice) == 1)
         wait_for(lambda: connections_of(alice) == 0)

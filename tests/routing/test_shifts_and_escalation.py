@@ -11,6 +11,8 @@ from baton.agents.actions import (
     do_expire_presence,
     do_record_activity,
     do_record_connection,
+    do_record_heartbeat,
+    do_set_presence,
 )
 from baton.agents.models import TeamMembership, TimeOff, User
 from baton.conversations.actions import do_add_note
@@ -198,9 +200,17 @@ def test_presence_timeouts_follow_connections_and_activity(team, settings):
     do_record_connection(alice.pk, +1)
     do_record_connection(alice.pk, +1)
     now = timezone.now()
+
+    def tabs_beat(at):  # the open tabs' heartbeats, every 30 s up to ``at``
+        for second in range(0, int((at - now).total_seconds()) + 1, 30):
+            do_record_heartbeat(alice.pk, now + timedelta(seconds=second))
+
+    tabs_beat(now + timedelta(seconds=300))
     assert do_expire_presence(now + timedelta(seconds=300)) == 0
     do_record_activity(alice.pk, now + timedelta(seconds=300))
+    tabs_beat(now + timedelta(seconds=700))
     assert do_expire_presence(now + timedelta(seconds=700)) == 0  # active 400 s ago
+    tabs_beat(now + timedelta(seconds=1000))
     assert do_expire_presence(now + timedelta(seconds=1000)) == 1
     assert User.objects.get(pk=alice.pk).presence == "away"
     do_record_connection(alice.pk, -1)
@@ -213,3 +223,21 @@ def test_presence_timeouts_follow_connections_and_activity(team, settings):
     assert User.objects.get(pk=alice.pk).presence == "offline"
     # Someone who never opened the web app keeps the presence they set (API use).
     assert User.objects.get(pk=api_only.pk).presence == "available"
+
+
+def test_an_agent_whose_tabs_went_silent_goes_offline_despite_a_stale_count(team, settings):
+    """A server process that died never ran its disconnect handlers: the connection count
+    stays up, but the heartbeats stop, and that is what counts."""
+    settings.BATON_OFFLINE_AFTER_SECONDS = 120
+    alice = make_agent("alice", team)
+    do_record_connection(alice.pk, +1)  # ...then the process holding that socket dies
+    now = timezone.now()
+    assert do_expire_presence(now + timedelta(seconds=60)) == 0
+    assert do_expire_presence(now + timedelta(seconds=200)) == 1
+    alice.refresh_from_db()
+    assert (alice.presence, alice.live_connections) == ("offline", 1)
+    # Her tab reconnects to another process and she sets herself available again.
+    do_record_connection(alice.pk, +1)
+    do_set_presence(alice, "available")
+    do_record_heartbeat(alice.pk, now + timedelta(seconds=230))
+    assert do_expire_presence(now + timedelta(seconds=300)) == 0

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
@@ -108,8 +108,20 @@ def do_record_connection(user_id: int, delta: int) -> None:
     """A WebSocket of this user opened (+1) or closed (-1); both count as activity."""
     now = timezone.now()
     User.objects.filter(pk=user_id).update(
-        live_connections=Greatest(F("live_connections") + delta, 0), last_active_at=now
+        live_connections=Greatest(F("live_connections") + delta, 0),
+        last_active_at=now,
+        # Never backwards: a later heartbeat may already be recorded.
+        last_seen_at=Greatest(Coalesce(F("last_seen_at"), Value(now)), Value(now)),
     )
+
+
+def do_record_heartbeat(user_id: int, now: datetime | None = None) -> None:
+    """An open tab says it is still there (every 30 s; written at most every 20 s)."""
+    now = now or timezone.now()
+    User.objects.filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - timedelta(seconds=20)),
+        pk=user_id,
+    ).update(last_seen_at=now)
 
 
 def do_record_activity(user_id: int, now: datetime | None = None) -> None:
@@ -134,13 +146,20 @@ def do_expire_presence(now: datetime | None = None) -> int:
     away_cutoff = now - timedelta(seconds=settings.BATON_AWAY_AFTER_SECONDS)
     offline_cutoff = now - timedelta(seconds=settings.BATON_OFFLINE_AFTER_SECONDS)
     changed = 0
+    # Gone: every tab closed a while ago, or no tab has sent a heartbeat for as long (its
+    # server died without counting the disconnect).
     gone = User.objects.filter(
-        live_connections=0, last_active_at__lt=offline_cutoff, presence__in=["available", "away"]
+        Q(live_connections=0, last_active_at__lt=offline_cutoff)
+        | Q(last_seen_at__lt=offline_cutoff),
+        presence__in=["available", "away"],
     )
     for user in gone:
         changed += do_set_presence(user, Presence.OFFLINE)
     idle = User.objects.filter(
-        presence=Presence.AVAILABLE, last_active_at__lt=away_cutoff, live_connections__gt=0
+        presence=Presence.AVAILABLE,
+        last_active_at__lt=away_cutoff,
+        live_connections__gt=0,
+        last_seen_at__gte=offline_cutoff,
     )
     for user in idle:
         changed += do_set_presence(user, Presence.AWAY)

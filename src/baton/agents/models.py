@@ -45,6 +45,9 @@ class User(AbstractUser):
     live_connections = models.PositiveSmallIntegerField(
         default=0, help_text="Open WebSocket connections (maintained by the consumer)."
     )
+    # Heartbeats of open tabs (every 30 s). The connection count alone can stay above zero
+    # for ever when a server process dies without running its disconnect handlers.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     # Tie-breaker for least loaded: whoever waited longest since their last assignment.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 

@@ -45,6 +45,13 @@ def _record_activity(user_id: int) -> None:
 
 
 @database_sync_to_async
+def _record_heartbeat(user_id: int) -> None:
+    from baton.agents.actions import do_record_heartbeat
+
+    do_record_heartbeat(user_id)
+
+
+@database_sync_to_async
 def _may_view(user: Any, conversation_id: int) -> bool:
     from baton.conversations.queries import visible_conversations
 
@@ -90,6 +97,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             # The client pings on user activity: it keeps an available agent from going away.
             await _record_activity(self.scope["user"].pk)
             await self.send_json({"type": "pong"})
+        elif action == "heartbeat":
+            # Sent by every open tab every 30 s: the agent is still here (see do_expire_presence).
+            await _record_heartbeat(self.scope["user"].pk)
 
     async def _watch(self, conversation_id: int) -> bool:
         """Join the conversation's group if the user may see it; False if not."""

@@ -494,6 +494,13 @@
   ["keydown", "pointerdown", "focus"].forEach(function (name) {
     window.addEventListener(name, activity, {passive: true});
   });
+  // Heartbeat: this tab is still open (the server marks agents offline when every tab has
+  // been silent for a while, even if the server that held the socket died).
+  setInterval(function () {
+    if (window.batonSocket && window.batonSocket.readyState === 1) {
+      window.batonSocket.send(JSON.stringify({action: "heartbeat"}));
+    }
+  }, 30000);
 
   // ------------------------------------------------------------------ after swaps
   document.body.addEventListener("htmx:beforeSwap", function (e) {

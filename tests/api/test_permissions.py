@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from baton.agents.actions import do_create_api_token
 from baton.conversations.models import Conversation
-from baton.conversations.ownership import do_claim_conversation, do_resolve_conversation
-from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
+from baton.conversations.ownership import do_claim_conversation
+from tests.permission_world import CALLERS, make_world, prepare
 
-CALLERS = ["anonymous", "owner", "teammate", "other_team", "manager", "admin"]
 SOON = (timezone.now() + timedelta(days=1)).isoformat()
 
 # (method, path suffix, body, state, expected status per caller in CALLERS order)
@@ -50,26 +49,7 @@ MATRIX = [
 
 @pytest.fixture
 def world(client, inbox):
-    people = {
-        "owner": make_user("alice"),
-        "teammate": make_user("bob"),
-        "other_team": make_user("olga", team="Sales"),
-        "manager": make_user("maria", role="manager"),
-        "admin": make_user("root", role="admin"),
-    }
-    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    conversation = Conversation.objects.get()
-    Conversation.objects.filter(pk=conversation.pk).update(
-        window_ends_at=timezone.now() + timedelta(hours=24)
-    )
-    return conversation, people
-
-
-def prepare(conversation, people, state):
-    if state in ("owned", "resolved"):
-        do_claim_conversation(conversation.pk, people["owner"])
-    if state == "resolved":
-        do_resolve_conversation(conversation.pk, people["owner"])
+    return make_world(client)
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ from baton.agents.models import Team, User
 from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Conversation, Message
 from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.simulator.config import SimNumber
 from baton.simulator.media import png
+from baton.simulator.wire import envelope
 from baton.whatsapp.signature import sign
 from tests.conftest import APP_SECRET, make_inbox
 from tests.live import wait_for
@@ -226,30 +228,15 @@ def test_outside_the_window_the_composer_offers_templates_only(browser, baton_se
 
 
 def _post_raw(baton_server: str, key: str, name: str, message: dict) -> None:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "900000000000001",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550001111",
-                                "phone_number_id": PHONE_NUMBER_ID,
-                            },
-                            "contacts": [{"profile": {"name": name}, "wa_id": key}],
-                            "messages": [
-                                {"from": key, "timestamp": str(int(time.time())), **message}
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    """A message type the simulated customers never send, as a signed webhook."""
+    number = SimNumber(PHONE_NUMBER_ID, "15550001111", "900000000000001", "test-token")
+    payload = envelope(
+        number,
+        {
+            "contacts": [{"profile": {"name": name}, "wa_id": key}],
+            "messages": [{"from": key, "timestamp": str(int(time.time())), **message}],
+        },
+    )
     body = json.dumps(payload).encode()
     httpx.post(
         f"{baton_server}/webhooks/whatsapp",

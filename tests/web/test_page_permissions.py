@@ -6,20 +6,11 @@ nothing; conversations a caller may not see are 404; anonymous callers go to the
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from baton.conversations.models import AuditEvent, Conversation, Message
-from baton.conversations.ownership import (
-    do_claim_conversation,
-    do_handoff_conversation,
-    do_resolve_conversation,
-)
-from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
-
-CALLERS = ["anonymous", "owner", "teammate", "other_team", "manager", "admin"]
+from baton.conversations.models import AuditEvent, Message
+from tests.conftest import make_user
+from tests.permission_world import CALLERS, make_world, prepare
 
 # (method, path suffix, form, state, expected status per caller in CALLERS order)
 MATRIX = [
@@ -48,30 +39,7 @@ MATRIX = [
 
 @pytest.fixture
 def world(client, inbox):
-    people = {
-        "owner": make_user("alice"),
-        "teammate": make_user("bob"),
-        "other_team": make_user("olga", team="Sales"),
-        "manager": make_user("maria", role="manager"),
-        "admin": make_user("root", role="admin"),
-    }
-    post_webhook(client, meta_bytes(load_sample("inbound_text.json")))
-    conversation = Conversation.objects.get()
-    Conversation.objects.filter(pk=conversation.pk).update(
-        window_ends_at=timezone.now() + timedelta(hours=24)
-    )
-    return conversation, people
-
-
-def prepare(conversation, people, state):
-    if state in ("owned", "resolved", "offered"):
-        do_claim_conversation(conversation.pk, people["owner"])
-    if state == "resolved":
-        do_resolve_conversation(conversation.pk, people["owner"])
-    if state == "offered":
-        do_handoff_conversation(
-            conversation.pk, people["owner"], to_username="bob", reason="Spanish speaker"
-        )
+    return make_world(client)
 
 
 def snapshot(conversation):

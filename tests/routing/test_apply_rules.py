@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from baton.agents.models import Team
 from baton.conversations.models import AuditEvent, Contact, Conversation, EventKind
 from baton.conversations.ownership import do_claim_conversation, do_resolve_conversation
-from baton.realtime.events import MANAGERS_GROUP
+from baton.realtime.events import ADMINS_GROUP
 from tests.conftest import make_inbox, make_user, post_webhook
 from tests.routing.factories import inbound, make_hours, make_rule
 
@@ -201,13 +201,13 @@ def test_live_created_event_carries_the_rules_team(
     make_rule("Sales button", REPLY_IS_SALES, {"team": "Sales"})
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(MANAGERS_GROUP, channel)
+    async_to_sync(layer.group_add)(ADMINS_GROUP, channel)
     with django_capture_on_commit_callbacks(execute=True):
         post_webhook(client, inbound("inbound_interactive_button_reply.json"))
     first = async_to_sync(layer.receive)(channel)
     assert first["event"]["type"] == "conversation.created"
     assert first["event"]["conversation"]["team"] == "Sales"
-    async_to_sync(layer.group_discard)(MANAGERS_GROUP, channel)
+    async_to_sync(layer.group_discard)(ADMINS_GROUP, channel)
 
 
 def test_rules_cost_a_fixed_number_of_queries(client, inbox, teams):

@@ -76,3 +76,25 @@ def test_manual_team_still_honours_a_rule_that_names_an_agent(client, inbox, tra
     )
     assert arrive(client, "refund").owner == vera
     assert arrive(client, "hi", wa_id="34600000003").owner is None
+
+
+def test_a_long_manual_queue_never_makes_the_engine_spin(transactional_db):
+    """More than a batch of conversations a rule kept for the manual queue, ahead of one
+    that can be assigned: the engine assigns that one and returns."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from baton.routing.actions import BATCH, do_assign_waiting
+    from tests.routing.factories import queue_conversation
+
+    support = make_team("Support", default_capacity=5)
+    alice = make_agent("alice", support)
+    start = timezone.now() - timedelta(hours=1)
+    for i in range(BATCH + 5):
+        queue_conversation(support, start + timedelta(seconds=i), assignment_strategy="manual")
+    newest = queue_conversation(support, start + timedelta(minutes=30))
+    assert do_assign_waiting(support.pk) == 1
+    newest.refresh_from_db()
+    assert newest.owner == alice
+    assert Conversation.objects.filter(status="queued").count() == BATCH + 5

@@ -99,3 +99,33 @@ def test_bad_messages_are_ignored(live):
         # filters its own name out).
         socket.send(json.dumps({"action": "viewing", "conversation_id": conv.pk}))
         assert [e["type"] for e in events(socket, 0.5)] == ["conversation.viewing"]
+
+
+def test_socket_groups_follow_visibility(db):
+    """A manager hears their teams' conversations, not other teams'; admins hear all."""
+
+    from baton.agents.models import Team
+    from baton.conversations.models import Conversation
+    from baton.realtime.consumers import _groups_for
+    from baton.realtime.events import ADMINS_GROUP, team_group, team_managers_group
+    from tests.conftest import make_user
+
+    sales = Team.objects.create(name="Sales")
+    support = Team.objects.get(is_default=True)
+    sales_manager = make_user("sam", role="manager", team="Sales")
+    admin = make_user("root", role="admin")
+    groups = _groups_for.func(sales_manager)
+    assert team_group(sales.pk) in groups
+    assert team_managers_group(sales.pk) in groups
+    assert team_group(support.pk) not in groups
+    assert ADMINS_GROUP not in groups
+    assert ADMINS_GROUP in _groups_for.func(admin)
+    # ...and a Support conversation's events go to Support, admins and its viewers only.
+    from baton.conversations.actions import conversation_audience
+
+    conversation = Conversation(pk=1, team=support)
+    assert set(conversation_audience(conversation)) == {
+        ADMINS_GROUP,
+        team_group(support.pk),
+        "conversation-1",
+    }

@@ -34,8 +34,8 @@ from baton.conversations.models import (
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput, WindowClosed
 from baton.realtime.events import (
+    ADMINS_GROUP,
     EVERYONE_GROUP,
-    MANAGERS_GROUP,
     EventType,
     conversation_group,
     send_event_on_commit,
@@ -55,8 +55,9 @@ MAX_TEXT_LENGTH = 4096
 
 
 def conversation_audience(conversation: Conversation) -> list[str]:
-    """Who may see this conversation live: its owner, its team, managers, open viewers."""
-    groups = [MANAGERS_GROUP, conversation_group(conversation.pk)]
+    """Who may see this conversation live: its owner, its team (with the team's managers),
+    admins, open viewers."""
+    groups = [ADMINS_GROUP, conversation_group(conversation.pk)]
     if conversation.team_id:
         groups.append(team_group(conversation.team_id))
     else:

@@ -15,7 +15,14 @@ from baton.conversations.models import (
     ConversationStatus,
     EventKind,
 )
-from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, user_group
+from baton.realtime.events import (
+    ADMINS_GROUP,
+    MANAGERS_GROUP,
+    EventType,
+    send_event_on_commit,
+    team_managers_group,
+    user_group,
+)
 
 DEFAULT_STALE_AFTER_SECONDS = 300
 
@@ -63,7 +70,11 @@ def _reassigns_silent_owner(conversation: Conversation, kind: AlertKind) -> bool
 
 
 def _audience(conversation: Conversation) -> list[str]:
-    groups = [MANAGERS_GROUP]
+    # The managers of the conversation's team (all managers for a team-less one), admins.
+    groups = [ADMINS_GROUP]
+    groups.append(
+        team_managers_group(conversation.team_id) if conversation.team_id else MANAGERS_GROUP
+    )
     if conversation.owner_id:
         groups.append(user_group(conversation.owner_id))
     return groups

@@ -9,24 +9,33 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from baton.realtime.events import (
+    ADMINS_GROUP,
     EVERYONE_GROUP,
     MANAGERS_GROUP,
     EventType,
     conversation_group,
     register_server_loop,
     team_group,
+    team_managers_group,
     user_group,
 )
 
 
 @database_sync_to_async
 def _groups_for(user: Any) -> list[str]:
+    """The groups whose events this user may hear (the same rules as ``visible_conversations``)."""
+    from baton.conversations.queries import managed_team_ids
+
     groups = [user_group(user.pk), EVERYONE_GROUP]
-    if user.is_manager:
-        groups.append(MANAGERS_GROUP)
     groups += [
         team_group(team_id) for team_id in user.memberships.values_list("team_id", flat=True)
     ]
+    managed = managed_team_ids(user)
+    if managed is None:
+        groups += [ADMINS_GROUP, MANAGERS_GROUP]
+    elif user.is_manager:
+        groups.append(MANAGERS_GROUP)
+        groups += [team_managers_group(team_id) for team_id in managed]
     return groups
 
 

@@ -63,7 +63,14 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation-{conversation_id}"
 
 
+def team_managers_group(team_id: int) -> str:
+    return f"team-{team_id}-managers"
+
+
+# Every manager and admin: only for what any manager may know (presence, not customers).
 MANAGERS_GROUP = "managers"
+# Admins see every conversation; managers only their teams' (through the team groups).
+ADMINS_GROUP = "admins"
 # Conversations outside any team are visible to every agent (see conversations.queries).
 EVERYONE_GROUP = "everyone"
 

@@ -44,7 +44,7 @@ from baton.conversations.models import (
     Message,
 )
 from baton.conversations.ownership import _cancel_pending_handoff, _locked, _move
-from baton.realtime.events import MANAGERS_GROUP, EventType
+from baton.realtime.events import ADMINS_GROUP, EventType, team_managers_group
 from baton.routing import strategies
 from baton.routing.availability import Candidate, is_assignable
 from baton.routing.candidates import (
@@ -262,6 +262,11 @@ def _with_rule_requests(qs):
     )
 
 
+def _without_manual_requests(qs):
+    """Leave out what a routing rule kept for the manual queue (they wait to be claimed)."""
+    return qs.exclude(Q(assignment_strategy=AssignmentStrategy.MANUAL) & Q(preferred_agent=None))
+
+
 def _drain(assigner: Assigner, waiting: list[Waiting]) -> tuple[int, bool]:
     """Assign ``waiting`` in order while someone can take it; (assigned, stopped early).
 
@@ -300,13 +305,16 @@ def do_assign_waiting(team_id: int, *, now: datetime | None = None) -> int:
             assigner = Assigner(team_id, now, extra_user_ids=sorted(named))
             if assigner.team.assignment_strategy == AssignmentStrategy.MANUAL:
                 queue = _with_rule_requests(queue)
+            else:
+                queue = _without_manual_requests(queue)
             if not assigner.any_assignable():
                 return total
             batch = _waiting(queue, BATCH)
             assigned, stopped = _drain(assigner, batch)
             assigner.finish()
         total += assigned
-        if stopped or len(batch) < BATCH:
+        # A full batch that assigned nothing would come back unchanged: stop, never spin.
+        if stopped or len(batch) < BATCH or assigned == 0:
             return total
 
 
@@ -355,14 +363,14 @@ def do_route_conversation(
         this = found[0]
         if assigner.team.assignment_strategy != AssignmentStrategy.MANUAL:
             # Older ones first, as many as the agents can take (stop at the first miss).
-            older = waiting_order(queued_in_team(team_id)).filter(
+            older = waiting_order(_without_manual_requests(queued_in_team(team_id))).filter(
                 Q(waiting_key__lt=this.waiting_key)
                 | Q(waiting_key=this.waiting_key, pk__lt=this.id)
             )
             while assigner.any_assignable():
                 batch = _waiting(older, BATCH)
-                _assigned, stopped = _drain(assigner, batch)
-                if stopped or len(batch) < BATCH:
+                assigned, stopped = _drain(assigner, batch)
+                if stopped or len(batch) < BATCH or assigned == 0:
                     break
         pick = assigner.pick(
             this,
@@ -582,5 +590,10 @@ def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
             f"{team.overflow_after_minutes} min",
             now,
         )
-        notify_alert(EventType.ALERT_RAISED, alert, conversation, [MANAGERS_GROUP])
+        notify_alert(
+            EventType.ALERT_RAISED,
+            alert,
+            conversation,
+            [ADMINS_GROUP, team_managers_group(team.pk)],
+        )
         return 1

@@ -160,7 +160,8 @@ def test_re_enabling_a_rule_whose_team_is_gone_says_why(manager_client, rule, sa
     assert rule.enabled is False
 
 
-def test_dry_run_lists_latest_conversations_and_a_sample(manager_client, client, inbox, rule):
+def test_dry_run_lists_latest_conversations_and_a_sample(rule, manager_client, client, inbox):
+    # (The manager is created after the Sales team: a manager sees the teams they manage.)
     post_webhook(client, inbound("inbound_interactive_button_reply.json"))
     post_webhook(client, inbound(wamid="wamid.other", wa_id="491700000000", text="hello"))
     make_rule(
@@ -183,3 +184,15 @@ def test_dry_run_lists_latest_conversations_and_a_sample(manager_client, client,
     response = manager_client.get("/routing/dry-run", {"text": "nothing matches", "limit": 5})
     assert "no rule matches" in response.content.decode()
     assert manager_client.get("/routing/dry-run", {"limit": "0"}).status_code == 400
+
+
+def test_dry_run_shows_only_the_managers_own_teams(client, inbox, rule):
+    post_webhook(client, inbound("inbound_interactive_button_reply.json"))  # → Sales
+    client.force_login(make_user("sue", role="manager", team="Support"))
+    page = client.get("/routing/dry-run").content.decode()
+    assert "Sales button" not in page
+    response = client.post(
+        "/api/v1/routing/dry-run", {"limit": 20}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json()["conversations"] == []

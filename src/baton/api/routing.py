@@ -182,7 +182,7 @@ def dry_run(request: HttpRequest, payload: DryRunIn):
     sample message. Changes nothing."""
     check_manager(request.user)
     _inbox(payload.inbox_id)
-    rows = get_dry_run(payload.limit, payload.inbox_id)
+    rows = get_dry_run(request.user, payload.limit, payload.inbox_id)
     out: dict[str, Any] = {
         "conversations": [
             {

@@ -217,8 +217,9 @@ def get_action_targets() -> tuple[set[str], dict[str, set[str]]]:
     return teams, agents
 
 
-def get_dry_run(limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]:
-    """What the current rules would decide for the latest ``limit`` conversations.
+def get_dry_run(viewer: Any, limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]:
+    """What the current rules would decide for the latest ``limit`` conversations that
+    ``viewer`` may see (a manager of one team sees none of another team's customers).
 
     Each conversation is judged on what the rules saw when it was opened: its first inbound
     message, whether the contact had an earlier conversation, the business hours at its
@@ -232,8 +233,12 @@ def get_dry_run(limit: int, inbox_id: int | None = None) -> list[dict[str, Any]]
     earlier = Conversation.objects.filter(
         contact_id=OuterRef("contact_id"), created_at__lt=OuterRef("created_at")
     )
-    qs = Conversation.objects.select_related("inbox", "contact", "routing_rule").annotate(
-        first_message_id=Subquery(first_inbound), returning=Exists(earlier)
+    from baton.conversations.queries import visible_conversations
+
+    qs = (
+        visible_conversations(viewer)
+        .select_related("inbox", "contact", "routing_rule")
+        .annotate(first_message_id=Subquery(first_inbound), returning=Exists(earlier))
     )
     if inbox_id is not None:
         qs = qs.filter(inbox_id=inbox_id)

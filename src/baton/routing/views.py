@@ -136,7 +136,7 @@ def dry_run(request: HttpRequest) -> HttpResponse:
         return render(request, "routing/dry_run.html", {"form": form}, status=400)
     data = form.cleaned_data if form.is_bound else {}
     inbox = data.get("inbox")
-    results = get_dry_run(data.get("limit") or 20, inbox.pk if inbox else None)
+    results = get_dry_run(request.user, data.get("limit") or 20, inbox.pk if inbox else None)
     if form.is_bound and form.has_sample():
         decision, facts = get_sample_decision(
             inbox=inbox,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from baton.conversations.models import AuditEvent, Message
+from baton.conversations.models import AuditEvent, Conversation, Message
 from tests.conftest import make_user
 from tests.permission_world import CALLERS, make_world, prepare
 
@@ -114,3 +114,38 @@ def test_media_of_an_invisible_conversation_is_404(client, world):
     message = Message.objects.get(conversation=conversation)
     client.force_login(people["other_team"])
     assert client.get(f"/media/{message.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "form"),
+    [
+        ("get", "/?page=²", None),
+        ("get", "/?selected=²", None),
+        ("post", "/c/{id}/reply", {"template_id": "²"}),
+        ("post", "/c/{id}/reply", {"text": "hi", "reply_to": "²"}),
+        ("post", "/c/{id}/snooze", {"hours": "²"}),
+    ],
+)
+def test_odd_digits_are_refused_not_a_500(client, world, method, url, form):
+    conversation, people = world
+    prepare(conversation, people, "owned")
+    client.force_login(people["owner"])
+    url = url.format(id=conversation.pk)
+    response = (
+        client.get(url) if method == "get" else client.post(url, form, HTTP_HX_REQUEST="true")
+    )
+    assert response.status_code in (200, 400)
+
+
+def test_reopening_an_old_conversation_while_a_newer_one_is_open_is_a_conflict(client, world):
+    conversation, people = world
+    prepare(conversation, people, "resolved")
+    newer = Conversation.objects.create(
+        inbox=conversation.inbox, contact=conversation.contact, team=conversation.team
+    )
+    client.force_login(people["manager"])
+    response = client.post(f"/c/{conversation.pk}/reopen", HTTP_HX_REQUEST="true")
+    assert response.status_code == 409
+    assert f"#{newer.pk}" in response.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved"

@@ -194,12 +194,23 @@ def _open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation
     other transaction can open a second conversation for this contact meanwhile; the
     partial unique index backs this up.
     """
-    conversation = (
-        Conversation.objects.select_related("owner", "team")
+    # Locked, then read: a release, handoff or resolve committing meanwhile is seen (or
+    # waits), so the status changes below never overwrite it. Lock order: contact, then
+    # conversation, as nowhere locks them the other way round.
+    open_id = (
+        Conversation.objects.select_for_update()
         .filter(inbox=inbox, contact=contact)
         .exclude(status=ConversationStatus.RESOLVED)
+        .values_list("pk", flat=True)
         .first()
     )
+    conversation = (
+        Conversation.objects.select_related("owner", "team").filter(pk=open_id).first()
+        if open_id is not None
+        else None
+    )
+    if conversation is not None and conversation.status == ConversationStatus.RESOLVED:
+        conversation = None  # resolved while we waited for the lock
     opened = Opened.EXISTING
     if conversation is None:
         last = (

@@ -54,6 +54,16 @@ def _locked(conversation_id: int) -> Conversation:
     )
 
 
+def _lock_new_owner(user: User) -> None:
+    """Lock the row of the person about to take a conversation, before the conversation.
+
+    The assignment engine counts an agent's open conversations under this same row lock
+    (order: team, agents, conversation), so a claim racing an automatic assignment is seen
+    by it or waits: the agent never ends up above capacity.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+
+
 def _owned_by_someone_else(conversation: Conversation, actor: User) -> Conflict:
     owner = conversation.owner
     return Conflict(
@@ -152,6 +162,7 @@ def do_claim_conversation(conversation_id: int, actor: User) -> Conversation:
     """An agent takes an unassigned conversation of their team. Exactly one of N wins."""
     _require_agent(actor)
     with transaction.atomic():
+        _lock_new_owner(actor)
         conversation = _locked(conversation_id)
         if conversation.owner_id is not None:
             if conversation.owner_id == actor.pk:
@@ -340,6 +351,7 @@ def _cancel_pending_handoff(conversation: Conversation, actor: User, why: str) -
 
 def do_accept_handoff(conversation_id: int, actor: User) -> Conversation:
     with transaction.atomic():
+        _lock_new_owner(actor)
         conversation = _locked(conversation_id)
         handoff = _pending_handoff(conversation)
         if handoff is None or handoff.to_user_id != actor.pk:
@@ -453,6 +465,18 @@ def do_reopen_conversation(
     """Reopen a resolved conversation into its team's queue."""
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        newer = (
+            Conversation.objects.filter(inbox=conversation.inbox, contact=conversation.contact)
+            .exclude(status=ConversationStatus.RESOLVED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if newer is not None:
+            raise Conflict(
+                f"This customer already has an open conversation (#{newer}) on this number; "
+                "continue there.",
+                conversation_id=newer,
+            )
         if actor is not None and not (
             is_manager_of(actor, conversation.team)
             or _in_team(actor, conversation.team)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -93,9 +94,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
-        if (
-            action in ("watch", "viewing", "typing")
-            and str(content.get("conversation_id", "")).isdigit()
+        if action in ("watch", "viewing", "typing") and re.fullmatch(
+            r"[0-9]{1,18}", str(content.get("conversation_id", ""))
         ):
             conversation_id = int(content["conversation_id"])
             if not await self._watch(conversation_id):

@@ -32,6 +32,7 @@ from baton.routing.rule_actions import (
     do_save_routing_rule,
     do_set_routing_rule_enabled,
 )
+from baton.web.views import whole_number
 from baton.whatsapp.models import Inbox
 
 
@@ -72,8 +73,9 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 def _edit(request: HttpRequest, rule: RoutingRule | None) -> HttpResponse:
     initial = {}
-    if rule is None and request.GET.get("inbox", "").isdigit():
-        initial["inbox"] = int(request.GET["inbox"])
+    inbox_id = whole_number(request.GET.get("inbox", ""))
+    if rule is None and inbox_id is not None:
+        initial["inbox"] = inbox_id
     form = RoutingRuleForm(request.POST or None, instance=rule, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,6 +6,7 @@ One view serves a full page and its htmx fragments (NetBox's pattern): the reque
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -56,9 +57,17 @@ def _view_slug(request: HttpRequest) -> str:
     return view
 
 
+def whole_number(raw: Any) -> int | None:
+    """ASCII digits as an int, else None (``str.isdigit`` also accepts "²", which ``int``
+    refuses: a 500 waiting to happen)."""
+    if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,18}", raw):
+        return int(raw)
+    return None
+
+
 def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    page = whole_number(request.GET.get("page", "1"))
+    return page if page else 1
 
 
 def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[str, Any]:
@@ -84,7 +93,7 @@ def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[
 def inbox(request: HttpRequest) -> HttpResponse:
     """The whole inbox, or (htmx) the list with its counters, or one more page of it."""
     selected = request.GET.get("selected", "")
-    selected_id = int(selected) if selected.isdigit() else None
+    selected_id = whole_number(selected)
     context = _list_context(request, selected_id)
     if request.htmx and context["page"] > 1:
         return render(request, "web/_conversation_items.html", context)
@@ -181,11 +190,10 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if post.get("mode") == "note":
             do_add_note(conv, request.user, text)
         elif post.get("template_id"):
-            if not post["template_id"].isdigit():
+            template_id = whole_number(post["template_id"])
+            if template_id is None:
                 raise InvalidInput("Choose an approved template.")
-            check_send_template(
-                conv, request.user, int(post["template_id"]), post.getlist("template_param")
-            )
+            check_send_template(conv, request.user, template_id, post.getlist("template_param"))
         else:
             upload = request.FILES.get("attachment")
             media_type = None
@@ -193,10 +201,9 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 is_image = (upload.content_type or "").startswith("image/")
                 media_type = "image" if is_image else "document"
             reply_to = None
-            if post.get("reply_to", "").isdigit():
-                reply_to = Message.objects.filter(
-                    pk=int(post["reply_to"]), conversation=conv
-                ).first()
+            reply_to_id = whole_number(post.get("reply_to", ""))
+            if reply_to_id is not None:
+                reply_to = Message.objects.filter(pk=reply_to_id, conversation=conv).first()
             do_queue_outbound_message(
                 conv,
                 request.user,
@@ -241,10 +248,10 @@ def _handoff(cid: int, user: Any, post: Any) -> Any:
 
 
 def _snooze(cid: int, user: Any, post: Any) -> Any:
-    hours = post.get("hours", "")
-    if not hours.isdigit() or not 0 < int(hours) <= 24 * 30:
+    hours = whole_number(post.get("hours", ""))
+    if hours is None or not 0 < hours <= 24 * 30:
         raise InvalidInput("Choose how long to snooze.")
-    until = timezone.now() + timedelta(hours=int(hours))
+    until = timezone.now() + timedelta(hours=hours)
     return do_snooze_conversation(cid, user, until, post.get("note", ""))
 
 

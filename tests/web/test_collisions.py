@@ -129,3 +129,24 @@ def test_socket_groups_follow_visibility(db):
         team_group(support.pk),
         "conversation-1",
     }
+
+
+def test_a_socket_stops_hearing_a_conversation_that_left_its_sight(live):
+    """Alice watches her chat, hands it to Sales: her socket is told, then hears no more of
+    it (the customer's next message goes to Sales only)."""
+    from baton.conversations.actions import do_add_note
+    from baton.conversations.ownership import do_claim_conversation, do_handoff_conversation
+
+    conv = _conversation()
+    alice = make_user("alice")
+    make_user("olga", team="Sales")
+    do_claim_conversation(conv.pk, alice)
+    with ExitStack() as stack:
+        a = open_socket(stack, live, alice)
+        a.send(json.dumps({"action": "watch", "conversation_id": conv.pk}))
+        events(a, 0.5)
+        do_handoff_conversation(conv.pk, alice, to_team_name="Sales", reason="Quote")
+        assert "conversation.updated" in [e["type"] for e in events(a)]
+        in_sales = Conversation.objects.get(pk=conv.pk)
+        do_add_note(in_sales, make_user("sam", team="Sales"), "Sales internal: discount 10%")
+        assert events(a) == []

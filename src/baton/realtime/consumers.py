@@ -111,15 +111,25 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await _record_heartbeat(self.scope["user"].pk)
 
     async def _watch(self, conversation_id: int) -> bool:
-        """Join the conversation's group if the user may see it; False if not."""
+        """Join the conversation's group if the user may see it; False if not.
+
+        A tab has one conversation open: watching another one leaves the previous group,
+        so the socket never keeps hearing a conversation it is no longer showing.
+        """
         group = conversation_group(conversation_id)
         if group in self.groups_joined:
             return True
         if not await _may_view(self.scope["user"], conversation_id):
             return False
+        for previous in [g for g in self.groups_joined if g.startswith("conversation-")]:
+            await self._leave(previous)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
         return True
+
+    async def _leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.remove(group)
 
     async def _announce(self, action: str, conversation_id: int) -> None:
         """Tell the others watching this conversation that we view it, or type in it.
@@ -146,4 +156,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def baton_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == EventType.CONVERSATION_UPDATED:
+            # An ownership or team change may have taken the watched conversation out of
+            # this user's sight (handed to another team, a declined cross-team handoff).
+            conversation_id = (event.get("conversation") or {}).get("id")
+            group = conversation_group(conversation_id) if conversation_id else ""
+            if group in self.groups_joined and not await _may_view(
+                self.scope["user"], conversation_id
+            ):
+                await self._leave(group)
+        await self.send_json(event)

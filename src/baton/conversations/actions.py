@@ -256,9 +256,12 @@ def _reopen_for_customer(conversation: Conversation) -> Conversation:
     to_owner = last_owner if is_available(last_owner, conversation.team) else None
     action = lifecycle.Action.REOPEN_TO_OWNER if to_owner else lifecycle.Action.REOPEN_TO_QUEUE
     new_status = lifecycle.next_status(conversation.status, action)
-    Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.RESOLVED).update(
-        status=new_status, owner=to_owner, resolved_at=None
-    )
+    reopened = Conversation.objects.filter(
+        pk=conversation.pk, status=ConversationStatus.RESOLVED
+    ).update(status=new_status, owner=to_owner, resolved_at=None)
+    if not reopened:
+        # Someone (a manager's reopen) got there first: record nothing that did not happen.
+        return Conversation.objects.select_related("owner", "team").get(pk=conversation.pk)
     AuditEvent.objects.create(
         conversation=conversation,
         kind=EventKind.REOPENED,

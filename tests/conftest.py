@@ -94,17 +94,6 @@ def run_tasks(max_rounds: int = 50) -> int:
     return worker._run_tasks
 
 
-@pytest.fixture(autouse=True)
-def _seeded_default_team(request):
-    """Tests with real transactions flush every table afterwards, including the default team
-    the migrations seed; put it back so each of them starts from the migrated state (a later
-    test depending on it used to fail depending on the order tests ran in)."""
-    if "transactional_db" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-        if not Team.objects.filter(is_default=True).exists():
-            Team.objects.get_or_create(name="Support", defaults={"is_default": True})
-
-
 @pytest.fixture
 def inbox(db) -> Inbox:
     return make_inbox()

@@ -19,19 +19,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def support_team(transactional_db):
-    """The default team, as migrations create it.
-
-    Browser tests run on a transactional database, which is emptied after each test: the
-    migration's default team is gone for every test but the first. Without it agents join
-    no team and hear no live events for new (team-less) conversations.
-    """
-    from baton.agents.models import Team
-
-    Team.objects.get_or_create(name="Support", defaults={"is_default": True})
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -53,8 +53,7 @@ def live(transactional_db):
 def _conversation() -> Conversation:
     inbox = make_inbox()
     contact = Contact.objects.create(wa_id="34600999000", profile_name="Rosa")
-    # Transactional tests start from an empty database: the migration's default team is gone.
-    team, _ = Team.objects.get_or_create(name="Support", defaults={"is_default": True})
+    team = Team.objects.get(is_default=True)
     return Conversation.objects.create(inbox=inbox, contact=contact, status="queued", team=team)
 
 

@@ -48,16 +48,28 @@ def record_config_change(
     ``team`` scopes the record so that the team's managers see it in their export.
     """
     label = f"{target._meta.verbose_name} {target}"
-    return AuditEvent.objects.create(
-        kind=EventKind.CONFIG,
-        actor=actor if getattr(actor, "pk", None) else None,
-        to_team=team,
-        reason=f"{change} {label}"[:500],
-        data={
+    return record_config_event(
+        actor,
+        f"{change} {label}",
+        {
             "model": target._meta.label,
             "object_id": target.pk,
             "object": str(target),
             "change": change,
             "values": describe_changes(values or {}),
         },
+        team,
+    )
+
+
+def record_config_event(
+    actor: Any, reason: str, data: dict[str, Any], team: Any = None
+) -> AuditEvent:
+    """The one place a configuration record is written (no conversation, kind CONFIG)."""
+    return AuditEvent.objects.create(
+        kind=EventKind.CONFIG,
+        actor=actor if getattr(actor, "pk", None) else None,
+        to_team=team,
+        reason=reason[:500],
+        data=data,
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from baton.core.inputs import whole_number
 from baton.realtime.events import (
     ADMINS_GROUP,
     EVERYONE_GROUP,
@@ -94,10 +94,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
-        if action in ("watch", "viewing", "typing") and re.fullmatch(
-            r"[0-9]{1,18}", str(content.get("conversation_id", ""))
-        ):
-            conversation_id = int(content["conversation_id"])
+        conversation_id = whole_number(str(content.get("conversation_id", ""))) if action else None
+        if action in ("watch", "viewing", "typing") and conversation_id is not None:
             if not await self._watch(conversation_id):
                 return
             if action != "watch":

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from baton.agents.models import Team, User
+from baton.conversations.audit import record_config_event
 from baton.conversations.models import AuditEvent, Conversation, EventKind, Message
 from baton.core.errors import InvalidInput
 from baton.routing.conditions import (
@@ -114,13 +115,7 @@ def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
 def _audit_config(
     actor: User | None, what: str, reason: str, before: Any, after: Any
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
-        conversation=None,
-        kind=EventKind.CONFIG,
-        actor=actor if actor is not None and actor.pk else None,
-        reason=reason,
-        data={"object": what, "before": before, "after": after},
-    )
+    return record_config_event(actor, reason, {"object": what, "before": before, "after": after})
 
 
 def _raise_if_invalid(errors: dict[str, list[str]]) -> None:

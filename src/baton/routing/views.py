@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from baton.core.errors import DomainError
 from baton.core.errors import PermissionDenied as DomainPermissionDenied
+from baton.core.inputs import whole_number
 from baton.routing.forms import DryRunForm, RoutingRuleForm
 from baton.routing.models import RoutingRule
 from baton.routing.queries import (
@@ -32,7 +33,6 @@ from baton.routing.rule_actions import (
     do_save_routing_rule,
     do_set_routing_rule_enabled,
 )
-from baton.web.views import whole_number
 from baton.whatsapp.models import Inbox
 
 

@@ -6,7 +6,6 @@ One view serves a full page and its htmx fragments (NetBox's pattern): the reque
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +38,7 @@ from baton.conversations.ownership import (
 )
 from baton.conversations.queries import access_conversation, is_manager_of, visible_conversations
 from baton.core.errors import DomainError, InvalidInput, NotFound
+from baton.core.inputs import whole_number
 from baton.web import queries
 
 SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
@@ -55,14 +55,6 @@ def _view_slug(request: HttpRequest) -> str:
     if view not in queries.VIEW_SLUGS or (view == "all" and not request.user.is_manager):
         return queries.default_view_for(request.user)
     return view
-
-
-def whole_number(raw: Any) -> int | None:
-    """ASCII digits as an int, else None (``str.isdigit`` also accepts "²", which ``int``
-    refuses: a 500 waiting to happen)."""
-    if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,18}", raw):
-        return int(raw)
-    return None
 
 
 def _page(request: HttpRequest) -> int:
@@ -152,26 +144,29 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(request, "web/inbox.html", {**_list_context(request, conversation_id), **context})
 
 
+# After a write that took the conversation out of this person's sight (handed to a team they
+# are not in): what the pane shows instead.
+GONE = {
+    "title": "Done — it is out of your hands",
+    "detail": "The conversation moved to a team you are not in. Its timeline keeps the record.",
+}
+
+
 def _after_write(
     request: HttpRequest, conversation_id: int, refused: DomainError | None
 ) -> HttpResponse:
     """The conversation after a write. A refusal answers with its own status (409 for the
     lock, 403, 400…) and the pane showing why; htmx swaps those too (see base.html)."""
     if refused is None:
+        if request.htmx:
+            try:
+                return _render_conversation(request, conversation_id)
+            except Http404:
+                return render(request, "web/_gone.html", GONE)
         still_visible = visible_conversations(request.user).filter(pk=conversation_id).exists()
-        if not still_visible:
-            # Handed to another team (or taken away): it left this person's view.
-            if not request.htmx:
-                return redirect("web:inbox")
-            gone = {
-                "title": "Done — it is out of your hands",
-                "detail": "The conversation moved to a team you are not in. "
-                "Its timeline keeps the record.",
-            }
-            return render(request, "web/_gone.html", gone)
-        if not request.htmx:
+        if still_visible:
             return redirect("web:conversation", conversation_id=conversation_id)
-        return _render_conversation(request, conversation_id)
+        return redirect("web:inbox")
     context = _conversation_context(request, conversation_id, refused.message)
     if request.htmx:
         return render(request, "web/_conversation.html", context, status=refused.status)

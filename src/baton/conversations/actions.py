@@ -464,22 +464,19 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
         # Conditional update: only a higher rank wins, so reordered or repeated webhooks
         # (a late `delivered` after `read`) change nothing, and `failed` (rank 9) is final.
         changed = Message.objects.filter(pk=message.pk, status_rank__lt=rank).update(**fields)
-        if new_status != DeliveryStatus.FAILED:
-            # Whatever the order, keep the earliest time seen for each step, and let a
-            # later step stand in for a webhook that never came (read implies delivered).
-            steps = IMPLIED_TIMESTAMPS[new_status]
-            Message.objects.filter(pk=message.pk).update(
-                **{
-                    step: Least(Coalesce(F(step), Value(update.timestamp)), Value(update.timestamp))
-                    for step in steps
-                }
-            )
-            if not changed:
-                message.refresh_from_db(fields=steps)
         if changed:
             for key, value in fields.items():
                 setattr(message, key, value)
-            message.refresh_from_db(fields=IMPLIED_TIMESTAMPS.get(new_status, []))
+        steps = IMPLIED_TIMESTAMPS.get(new_status, [])
+        if steps:
+            # Whatever the order, keep the earliest time seen for each step, and let a
+            # later step stand in for a webhook that never came (read implies delivered).
+            at = Value(update.timestamp)
+            Message.objects.filter(pk=message.pk).update(
+                **{step: Least(Coalesce(F(step), at), at) for step in steps}
+            )
+            message.refresh_from_db(fields=steps)
+        if changed:
             notify_message(message, EventType.MESSAGE_UPDATED)
     return message
 

@@ -137,6 +137,17 @@ class Assigner:
             sticky_days=self.team.sticky_days,
         )
 
+    def pick_teammate(self, waiting: Waiting, instead_of: int) -> Pick | None:
+        """Someone other than ``instead_of`` to take over their conversation (end of shift,
+        silent owner): the team's strategy, or least loaded in a manual team, since these
+        conversations must go to someone rather than wait to be claimed."""
+        strategy = (
+            strategies.LEAST_LOADED
+            if self.team.assignment_strategy == AssignmentStrategy.MANUAL
+            else None
+        )
+        return self.pick(waiting, strategy, excluding=instead_of)
+
     def take(self, pick: Pick) -> tuple[User, Candidate]:
         before = self.candidates[pick.agent_id]
         self.candidates[pick.agent_id] = replace(
@@ -416,14 +427,7 @@ def do_end_shift(user_id: int, team_id: int, *, now: datetime | None = None) -> 
         ).values_list("pk", "waiting_key")  # type: ignore[misc]
         for conversation_id, key in owned:
             if team.end_of_shift == EndOfShift.HAND_OFF:
-                strategy = (
-                    None
-                    if team.assignment_strategy != AssignmentStrategy.MANUAL
-                    else strategies.LEAST_LOADED
-                )
-                pick = assigner.pick(
-                    Waiting(conversation_id, None, key), strategy, excluding=user_id
-                )
+                pick = assigner.pick_teammate(Waiting(conversation_id, None, key), user_id)
                 if pick is not None and assigner.hand_over(
                     conversation_id, user_id, pick, _latest_notes(conversation_id, user_id)
                 ):
@@ -500,14 +504,7 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
         if team_id is None or owner_id is None or waiting_since is None:
             return None
         assigner = Assigner(team_id, now)
-        strategy = (
-            None
-            if assigner.team.assignment_strategy != AssignmentStrategy.MANUAL
-            else strategies.LEAST_LOADED
-        )
-        pick = assigner.pick(
-            Waiting(conversation_id, None, waiting_since), strategy, excluding=owner_id
-        )
+        pick = assigner.pick_teammate(Waiting(conversation_id, None, waiting_since), owner_id)
         if pick is None:
             return None
         conversation = _locked(conversation_id)

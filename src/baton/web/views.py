@@ -108,10 +108,12 @@ def _conversation_context(
     now = timezone.now()
     user = request.user
     handoff = queries.get_pending_handoff(conversation)
-    agents, teams = queries.get_handoff_targets(user)
+    is_owner = conversation.owner_id == user.pk
+    # Only the owner gets the handoff dialog: nobody else pays for its lists.
+    agents, teams = queries.get_handoff_targets(user) if is_owner else ([], [])
     return {
         "conversation": conversation,
-        "is_owner": conversation.owner_id == user.pk,
+        "is_owner": is_owner,
         "can_manage": is_manager_of(user, conversation.team),
         "items": queries.get_timeline_items(conversation),
         "handoff": handoff,

@@ -50,11 +50,13 @@ class Command(BaseCommand):
             )
         handle = start_in_thread(config)
         self.stdout.write(self.style.SUCCESS(f"Simulated Graph API on {handle.graph_base_url}"))
-        self.stdout.write(
-            f"Webhooks go to {config.webhook_url}; {config.customers} customers, "
-            f"{config.rate_per_minute:g} per minute, numbered from "
-            f"{handle.simulator.customer_seq + 1}."
+        customers = (
+            f"{config.customers} customers at a time, {config.rate_per_minute:g} new per "
+            f"minute, numbered from {handle.simulator.customer_seq + 1}"
+            if config.customers
+            else "no simulated customers (send messages through /_sim/customers/…)"
         )
+        self.stdout.write(f"Webhooks go to {config.webhook_url}; {customers}.")
         self.stdout.write(baton_instructions(config, handle.graph_base_url))
         self.stdout.write("Ctrl+C to stop.")
         stop = threading.Event()

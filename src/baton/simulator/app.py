@@ -580,6 +580,7 @@ class Simulator:
                         return  # went silent: nobody answered in time
                     seen_replies += 1
                     last_business_wamid = reply.wamid
+                    # Reading the answer and typing the next message.
                     await asyncio.sleep(self.rng.uniform(*self.config.typing_seconds))
                 elif kind == "silent":
                     return

@@ -19,8 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev]"
 	@touch $(STAMP)
 
+# make demo PORT=8010 HOST=0.0.0.0 SIM_PORT=8091 (the simulator takes 8081, or the next free
+# port, unless SIM_PORT names one).
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+SIM_PORT ?=
+
 demo: install
-	$(BATON) demo
+	$(BATON) demo --host $(HOST) --port $(PORT) $(if $(SIM_PORT),--simulator-port $(SIM_PORT))
 
 test: install
 	$(BIN)/pytest
@@ -49,6 +55,12 @@ bench-assignment: install
 # Server time of the inbox list for an agent with 10,000 visible open conversations.
 bench-inbox: install
 	$(BIN)/python benchmarks/inbox_list.py
+
+# The pictures in docs/screenshots/ come from the browser tests; other test runs keep their
+# screenshots in pytest's temporary folder.
+.PHONY: screenshots
+screenshots: install
+	BATON_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_inbox.py
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browsers:

@@ -27,8 +27,20 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: BATON_SCREENSHOTS when set (``make screenshots`` points it at
+    docs/screenshots), else this run's pytest temporary folder (pytest keeps the last few)."""
+    explicit = os.environ.get("BATON_SCREENSHOTS")
+    if not explicit:
+        return tmp_path_factory.mktemp("screenshots", numbered=False)
+    path = Path(explicit)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @pytest.fixture
-def browser(monkeypatch, request):
+def browser(monkeypatch, request, screenshots_dir):
     if not CHROMIUM.exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: run 'make browsers' (apt-get install chromium)"
@@ -43,9 +55,8 @@ def browser(monkeypatch, request):
         yield instance
         if getattr(request.node, "browser_failed", False):
             # Artifacts for a failed run: what every open page showed at the end.
-            shots = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
-            shots.mkdir(parents=True, exist_ok=True)
             for i, context in enumerate(instance.contexts):
                 for j, page in enumerate(context.pages):
-                    page.screenshot(path=str(shots / f"failed-{request.node.name}-{i}-{j}.png"))
+                    name = f"failed-{request.node.name}-{i}-{j}.png"
+                    page.screenshot(path=str(screenshots_dir / name))
         instance.close()

@@ -1,13 +1,13 @@
 """The agent inbox in a real browser: two agents, the simulator as the customer.
 
-Screenshots of the main screens are saved to ``var/screenshots/`` (BATON_SCREENSHOTS
-overrides it); the ones in docs/screenshots/ are copied from a run of these tests.
+Screenshots of the main screens are saved to this run's pytest temporary folder;
+``make screenshots`` runs these tests with BATON_SCREENSHOTS=docs/screenshots to refresh
+the pictures in the docs.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,14 +30,16 @@ from tests.live import wait_for
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("BATON_SCREENSHOTS", "var/screenshots"))
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE_NUMBER_ID = "1122334455667"
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+@pytest.fixture
+def shot(screenshots_dir: Path):
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(screenshots_dir / f"{name}.png"))
+
+    return take
 
 
 def login(browser, base_url: str, username: str, **context_args):
@@ -89,7 +91,7 @@ def item(page, name: str):
     return page.locator(f"#conversation-list .conv-item:has-text('{name}')")
 
 
-def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, simulator):
+def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, simulator, shot):
     # A queue-only team: this scenario is agents claiming from the queue by hand (automatic
     # assignment to available agents is covered in tests/routing).
     Team.objects.filter(is_default=True).update(assignment_strategy="manual")
@@ -183,7 +185,9 @@ def test_two_agents_claim_reply_hand_off_accept_resolve(browser, baton_server, s
     ]
 
 
-def test_outside_the_window_the_composer_offers_templates_only(browser, baton_server, simulator):
+def test_outside_the_window_the_composer_offers_templates_only(
+    browser, baton_server, simulator, shot
+):
     make_inbox(access_token="test-token")
     seed_inbox_catalogue()
     make_agent("alice", "Alice")
@@ -246,7 +250,7 @@ def _post_raw(baton_server: str, key: str, name: str, message: dict) -> None:
     ).raise_for_status()
 
 
-def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
+def test_every_message_type_and_the_inbox(browser, baton_server, simulator, shot, tmp_path):
     """A conversation with every kind of item, for the eye and the screenshots."""
     # Queue only, so the unassigned conversations stay in the queue for the pictures.
     Team.objects.filter(is_default=True).update(assignment_strategy="manual")
@@ -319,8 +323,7 @@ def test_every_message_type_and_the_inbox(browser, baton_server, simulator):
     alice.click(".conversation[data-ready] .conv-actions [data-action=claim]")
     alice.wait_for_selector(".conversation[data-ready] #composer textarea[name=text]")
     # An attachment goes up through the Graph media API and out by its media id.
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    photo = SHOTS / "upload-test.png"
+    photo = tmp_path / "upload-test.png"
     photo.write_bytes(png(200, 140, (230, 150, 60)))
     alice.set_input_files(".conversation[data-ready] #composer input[type=file]", str(photo))
     alice.wait_for_selector(

@@ -13,7 +13,7 @@ from tests.races.test_inbound_bursts import text_webhook
 
 def test_demo_traffic_is_distributed_and_explained(transactional_db):
     seed_demo()
-    seed_demo()  # idempotent: a second start replaces shifts, keeps people
+    seed_demo()  # idempotent: a second start keeps shifts and people
     assert Shift.objects.filter(user__username="alice").count() == 1
     assert set(
         User.objects.filter(username__in=["alice", "bob", "carlos"]).values_list(

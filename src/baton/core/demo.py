@@ -12,6 +12,7 @@ from django.utils import timezone
 from baton.agents.actions import do_create_user, do_set_presence
 from baton.agents.models import Shift, Team, User
 from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.routing.availability import ShiftWindow, is_on_shift
 from baton.whatsapp.actions import do_ensure_inbox
 from baton.whatsapp.models import Inbox
 
@@ -70,13 +71,25 @@ DEMO_USERS = [
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
-    """Create the demo users, teams and inboxes. Returns (username, password, role) rows."""
+    """Create the demo users, teams and inboxes. Returns (username, password, role) rows.
+
+    Every start runs it: what is missing is created, what exists is kept (a manager's
+    changes to teams, shifts, rules and inboxes survive a restart).
+    """
     with transaction.atomic():
+        # The demo's numbers exist once the demo has been seeded: the routing set-up of
+        # teams and inboxes is the first start's, later edits win.
+        first_start = not Inbox.objects.filter(
+            phone_number_id__in=[number.phone_number_id for number in DEMO_NUMBERS]
+        ).exists()
         for name, strategy, capacity, end_of_shift in DEMO_TEAMS:
-            routed, _ = Team.objects.get_or_create(name=name)
-            Team.objects.filter(pk=routed.pk).update(
-                assignment_strategy=strategy, default_capacity=capacity, end_of_shift=end_of_shift
-            )
+            routed, created = Team.objects.get_or_create(name=name)
+            if created or first_start:
+                Team.objects.filter(pk=routed.pk).update(
+                    assignment_strategy=strategy,
+                    default_capacity=capacity,
+                    end_of_shift=end_of_shift,
+                )
         for number in DEMO_NUMBERS:
             do_ensure_inbox(
                 number.phone_number_id,
@@ -84,9 +97,10 @@ def seed_demo() -> list[tuple[str, str, str]]:
                 name=number.name,
                 display_phone_number=number.display_phone_number,
             )
-            Inbox.objects.filter(phone_number_id=number.phone_number_id).update(
-                default_team=Team.objects.get(name=DEMO_INBOX_TEAMS[number.name])
-            )
+            if first_start:
+                Inbox.objects.filter(phone_number_id=number.phone_number_id).update(
+                    default_team=Team.objects.get(name=DEMO_INBOX_TEAMS[number.name])
+                )
         for username, role, team, display in DEMO_USERS:
             if not User.objects.filter(username=username).exists():
                 do_create_user(
@@ -111,22 +125,39 @@ def seed_demo_rules() -> None:
 
 
 def seed_demo_shifts(now: datetime) -> None:
-    """Give the demo agents a shift running now and make them available, so simulated
-    traffic is routed from the first message. Replaces their shifts on every start."""
+    """Put the demo agents on shift now and make them available, so simulated traffic is
+    routed from the first message.
+
+    Idempotent and keeps what exists: shifts a manager set (or an earlier start seeded)
+    stay; a shift running now is added only where none of an agent's shifts covers now.
+    """
     for username, (hours_before, hours_after) in DEMO_SHIFTS.items():
         user = User.objects.get(username=username)
-        Shift.objects.filter(user=user).delete()
         for membership in user.memberships.select_related("team"):
-            zone = ZoneInfo(membership.team.time_zone)
+            team = membership.team
+            windows = [
+                ShiftWindow(shift.weekday, shift.start, shift.end)
+                for shift in Shift.objects.filter(user=user, team=team)
+            ]
+            # No shifts at all would mean "always on shift"; the demo seeds one anyway so
+            # that the end of shift is there to see.
+            if windows and is_on_shift(windows, [], [], team.time_zone, now):
+                continue
+            zone = ZoneInfo(team.time_zone)
             start = (now - timedelta(hours=hours_before)).astimezone(zone)
             end = (now + timedelta(hours=hours_after)).astimezone(zone)
             Shift.objects.create(
                 user=user,
-                team=membership.team,
+                team=team,
                 weekday=start.weekday(),
                 start=start.time().replace(second=0, microsecond=0),
                 end=end.time().replace(second=0, microsecond=0),
             )
-        # A server stopped without closing its sockets leaves stale connection counts.
-        User.objects.filter(pk=user.pk).update(live_connections=0, last_active_at=None)
+        # A server stopped without closing its sockets leaves stale connection records; all
+        # of them go, the last heartbeat too: a heartbeat from the previous run left behind
+        # made the first presence scan (a second after start) take a just-seeded agent
+        # offline as "tabs silent".
+        User.objects.filter(pk=user.pk).update(
+            live_connections=0, last_active_at=None, last_seen_at=None
+        )
         do_set_presence(user, "available")

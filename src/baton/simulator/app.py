@@ -21,6 +21,7 @@ from starlette.routing import Route
 from baton.simulator import customers as customer_data
 from baton.simulator.config import SimNumber, SimulatorConfig
 from baton.simulator.media import png
+from baton.simulator.state import load_last_customer, save_last_customer
 from baton.simulator.wire import (
     batched_envelope,
     envelope,
@@ -50,6 +51,19 @@ def _digits(to: str) -> str:
     return re.sub(r"\D", "", to)
 
 
+def refusal_advice(status: int, body: str, config: SimulatorConfig) -> str:
+    """Why Baton refused a webhook and what to start it with, for the simulator's log."""
+    if status == 403:
+        why = "bad signature"
+    else:
+        why = f"HTTP {status} ({body.strip()[:200] or 'no reason given'})"
+    return (
+        f"Baton refused the webhook: {why} — start baton serve with "
+        f"WHATSAPP_APP_SECRET={config.app_secret} (the secret this simulator signs with; "
+        "'baton simulate' prints every variable Baton needs)"
+    )
+
+
 class Simulator:
     """State and behaviour of one simulator instance."""
 
@@ -67,8 +81,10 @@ class Simulator:
         self.client: httpx.AsyncClient | None = None
         self.tasks: list[asyncio.Task] = []
         self.background: set[asyncio.Task] = set()
-        self.customer_seq = 0
+        self.customer_seq = max(config.first_customer - 1, load_last_customer(config.state_file))
         self.active_customers = 0
+        # Said once: every later webhook is refused for the same reason.
+        self.refusal_explained = False
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -412,17 +428,21 @@ class Simulator:
         delay = self.config.webhook_retry_base_seconds
         status = 0
         for attempt in range(1, self.config.webhook_max_attempts + 1):
+            answer = ""
             try:
                 response = await self.client.post(
                     self.config.webhook_url, content=body, headers=headers
                 )
-                status = response.status_code
+                status, answer = response.status_code, response.text
             except httpx.HTTPError as exc:
                 status = 0
                 logger.info("webhook POST failed (%s), attempt %s", exc.__class__.__name__, attempt)
             if status == 200:
                 self.world.count("webhooks_delivered")
                 return status
+            if status in (401, 403) and not self.refusal_explained:
+                self.refusal_explained = True
+                logger.warning(refusal_advice(status, answer, self.config))
             self.world.count("webhook_retries")
             await asyncio.sleep(delay)
             delay *= 2
@@ -463,11 +483,14 @@ class Simulator:
                 obj["filename"] = spec.get("filename") or "invoice.pdf"
             message[kind] = obj
         elif kind == "location":
+            # The place travels in its own object: ``spec["name"]`` is the customer's profile
+            # name, and a place name there became the customer's name in Baton.
+            place = spec.get("location") or {}
             message["location"] = {
-                "latitude": spec.get("latitude", 48.8540),
-                "longitude": spec.get("longitude", 2.3325),
-                "name": spec.get("name", ""),
-                "address": spec.get("address", ""),
+                "latitude": place.get("latitude", 48.8540),
+                "longitude": place.get("longitude", 2.3325),
+                "name": place.get("name", ""),
+                "address": place.get("address", ""),
             }
         elif kind == "reaction":
             message["reaction"] = {
@@ -512,6 +535,7 @@ class Simulator:
         while True:
             if self.active_customers < self.config.customers:
                 self.customer_seq += 1
+                save_last_customer(self.config.state_file, self.customer_seq)
                 self.tasks.append(asyncio.create_task(self._run_customer(self.customer_seq)))
             await asyncio.sleep(interval * self.rng.uniform(0.6, 1.4))
 
@@ -535,7 +559,7 @@ class Simulator:
                     )
                 elif kind == "location":
                     await self._customer_send(
-                        number, who.key, {**base, "type": "location", "name": step[1]}
+                        number, who.key, {**base, "type": "location", "location": {"name": step[1]}}
                     )
                 elif kind == "react" and last_business_wamid:
                     await self._customer_send(
@@ -556,7 +580,8 @@ class Simulator:
                         return  # went silent: nobody answered in time
                     seen_replies += 1
                     last_business_wamid = reply.wamid
-                    await asyncio.sleep(self.rng.uniform(2, 6))  # reading and typing
+                    # Reading the answer and typing the next message.
+                    await asyncio.sleep(self.rng.uniform(*self.config.typing_seconds))
                 elif kind == "silent":
                     return
         except asyncio.CancelledError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,35 @@ class SimulatorConfig:
     webhook_retry_base_seconds: float = 1.0
     webhook_max_attempts: int = 10
     batch_max: int = 5
-    # Customers
+    # Customers are numbered from ``first_customer``, or after the last one recorded in
+    # ``state_file`` by an earlier run (see simulator.state).
     customers: int = 0
+    first_customer: int = 1
+    state_file: Path | None = None
     rate_per_minute: float = 6.0
     answer_timeout_seconds: float = 120.0
+    typing_seconds: tuple[float, float] = (2.0, 6.0)
     seed: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def number(self, phone_number_id: str) -> SimNumber | None:
         return next((n for n in self.numbers if n.phone_number_id == phone_number_id), None)
+
+
+DEMO_VERIFY_TOKEN = "demo-verify-token"  # noqa: S105 -- a local default, printed for Baton
+
+
+def baton_environment(config: SimulatorConfig, graph_base_url: str) -> dict[str, str]:
+    """What ``baton serve`` must be started with to accept this simulator's webhooks (the
+    signing secret) and to send through it (its Graph API, number id and token)."""
+    number = config.numbers[0]
+    return {
+        "WHATSAPP_APP_SECRET": config.app_secret,
+        "WHATSAPP_VERIFY_TOKEN": os.environ.get("WHATSAPP_VERIFY_TOKEN") or DEMO_VERIFY_TOKEN,
+        "WHATSAPP_API_BASE_URL": graph_base_url,
+        "WHATSAPP_PHONE_NUMBER_ID": number.phone_number_id,
+        "WHATSAPP_ACCESS_TOKEN": number.access_token,
+    }
 
 
 def from_env() -> SimulatorConfig:

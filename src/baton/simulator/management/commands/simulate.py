@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
-from baton.simulator.config import from_env
+from baton.core.ports import first_free_port, port_is_free
+from baton.simulator.config import SimulatorConfig, baton_environment, from_env
 from baton.simulator.server import start_in_thread
+from baton.simulator.state import STATE_FILE_NAME
 
 
 class Command(BaseCommand):
@@ -37,13 +41,24 @@ class Command(BaseCommand):
         if options["duplicate_probability"] is not None:
             config.duplicate_probability = options["duplicate_probability"]
         config.seed = options["seed"]
+        config.state_file = settings.DATA_DIR / STATE_FILE_NAME
+        if config.port and not port_is_free(config.host, config.port):
+            other = first_free_port(config.host, config.port + 1) or "<a free port>"
+            raise CommandError(
+                f"Port {config.port} is already in use (another simulator or another "
+                f"program). Run: baton simulate --port {other}"
+            )
         handle = start_in_thread(config)
-        self.stdout.write(
-            self.style.SUCCESS(f"Simulated Graph API on {handle.graph_base_url}")
-            + f"\nWebhooks go to {config.webhook_url}; {config.customers} customers, "
-            f"{config.rate_per_minute:g} per minute.\n"
-            f"Set WHATSAPP_API_BASE_URL={handle.graph_base_url} for Baton. Ctrl+C to stop."
+        self.stdout.write(self.style.SUCCESS(f"Simulated Graph API on {handle.graph_base_url}"))
+        customers = (
+            f"{config.customers} customers at a time, {config.rate_per_minute:g} new per "
+            f"minute, numbered from {handle.simulator.customer_seq + 1}"
+            if config.customers
+            else "no simulated customers (send messages through /_sim/customers/…)"
         )
+        self.stdout.write(f"Webhooks go to {config.webhook_url}; {customers}.")
+        self.stdout.write(baton_instructions(config, handle.graph_base_url))
+        self.stdout.write("Ctrl+C to stop.")
         stop = threading.Event()
         try:
             while not stop.wait(10):
@@ -60,3 +75,23 @@ class Command(BaseCommand):
             pass
         finally:
             handle.stop()
+
+
+def baton_instructions(config: SimulatorConfig, graph_base_url: str) -> str:
+    """Ready-to-paste lines for the terminal that runs Baton: without the signing secret
+    Baton refuses every webhook ("bad signature"), without the rest it cannot reply."""
+    exports = [
+        f"export {name}={shlex.quote(value)}"
+        for name, value in baton_environment(config, graph_base_url).items()
+    ]
+    return "\n".join(
+        [
+            "",
+            "Start Baton in another terminal with these variables, or it refuses every "
+            "webhook (bad signature) and cannot reply:",
+            "",
+            *exports,
+            "baton migrate && baton serve",
+            "",
+        ]
+    )

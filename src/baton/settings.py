@@ -185,6 +185,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Every failed sign-in is kept (admin: "Access failure logs") and logged by the "axes" logger.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log line names the address (what a firewall acts on) but not the username, which
+# people sometimes type their password into; passwords are never logged.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_CALLABLE = "baton.web.login.locked_out_response"
 
 # --- Behind a TLS-terminating proxy -----------------------------------------------------------

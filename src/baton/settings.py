@@ -25,7 +25,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("BATON_DEBUG", False)
-INSECURE_SECRET_KEY = "baton-insecure-dev-key-set-SECRET_KEY-in-production"
+# Public (it is in the source): fine on a laptop, refused behind a TLS proxy (see below).
+INSECURE_SECRET_KEY = "baton-insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_SECRET_KEY
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
@@ -69,7 +69,10 @@ def get_media_link_viewer(token: str, message_id: int) -> User | None:
         return None
     if not isinstance(claim, dict) or claim.get("m") != message_id:
         return None
-    return User.objects.filter(pk=claim.get("u"), is_active=True).first()
+    user_id = claim.get("u")
+    if not isinstance(user_id, int):
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
 
 
 def access_media_message(viewer: Any, message_id: int) -> Message:
@@ -84,7 +87,7 @@ def access_media_message(viewer: Any, message_id: int) -> Message:
     return message
 
 
-def media_response(message: Message) -> HttpResponse:
+def media_response(message: Message) -> FileResponse:
     """The stored file, inline only when its type is safe and its bytes agree."""
     handle = message.media_file.open("rb")
     head = handle.read(SNIFF_BYTES)
@@ -94,7 +97,7 @@ def media_response(message: Message) -> HttpResponse:
         handle,
         as_attachment=inline_type is None,
         content_type=inline_type or "application/octet-stream",
-        filename=message.media_filename or None,
+        filename=message.media_filename,  # '' lets Django use the stored name
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP

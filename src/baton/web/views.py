@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -310,7 +311,7 @@ def presence(request: HttpRequest) -> HttpResponse:
     return render(request, "web/_presence.html", {"error": error}, status=400 if error else 200)
 
 
-def media(request: HttpRequest, message_id: int) -> HttpResponse:
+def media(request: HttpRequest, message_id: int) -> HttpResponseBase:
     """A conversation's file, for someone who may see the conversation (see web.media).
 
     On the media origin the viewer comes from the signed link (that origin has no session);

@@ -22,11 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_baton(with_worker: bool = True) -> Iterator[str]:
+def running_baton(with_worker: bool = True, uvicorn_options: dict | None = None) -> Iterator[str]:
     """Serve Baton on a free loopback port; yields its base URL (no trailing slash)."""
     port = free_port()
     config = uvicorn.Config(
-        "baton.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        "baton.asgi:application",
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        **(uvicorn_options or {}),
     )
     server = uvicorn.Server(config)
     worker = EmbeddedWorker() if with_worker else None

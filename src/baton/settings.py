@@ -5,9 +5,12 @@ the defaults give a working single-machine install with SQLite and no Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("BATON_DATA_DIR", Path.cwd() / "var")).resolve()
@@ -22,7 +25,9 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("BATON_DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "baton-insecure-dev-key-set-SECRET_KEY-in-production"
+# Public (it is in the source): fine on a laptop, refused behind a TLS proxy (see below).
+INSECURE_SECRET_KEY = "baton-insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_SECRET_KEY
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -39,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "baton.core",
     "baton.agents",
     "baton.whatsapp",
@@ -59,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "baton.web.middleware.MediaOriginMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the login page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "baton.urls"
@@ -127,6 +136,11 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Another origin (e.g. https://media.example.com, pointed at this same Baton) that serves
+# customers' and agents' files, so that no file ever shares an origin with the app.
+BATON_MEDIA_ORIGIN = os.environ.get("BATON_MEDIA_ORIGIN", "").strip().rstrip("/")
+if BATON_MEDIA_ORIGIN and "*" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(urlsplit(BATON_MEDIA_ORIGIN).hostname or "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -158,6 +172,59 @@ BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(
 BATON_AWAY_AFTER_SECONDS = int(os.environ.get("BATON_AWAY_AFTER_SECONDS", "900"))
 BATON_OFFLINE_AFTER_SECONDS = int(os.environ.get("BATON_OFFLINE_AFTER_SECONDS", "120"))
 
+# --- Sign-in throttling (django-axes) ---------------------------------------------------------
+# Counted per username *and* address: a guesser is stopped without letting anyone lock a
+# colleague out from elsewhere. Admins unlock with `baton axes_reset_username NAME` or by
+# deleting the access attempt in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Every failed sign-in is kept (admin: "Access failure logs") and logged by the "axes" logger.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log line names the address (what a firewall acts on) but not the username, which
+# people sometimes type their password into; passwords are never logged.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+AXES_LOCKOUT_CALLABLE = "baton.web.login.locked_out_response"
+
+# --- Behind a TLS-terminating proxy -----------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+BATON_BEHIND_TLS_PROXY = env_bool("BATON_BEHIND_TLS_PROXY", False)
+# Addresses whose X-Forwarded-For / X-Forwarded-Proto `baton serve` believes (TLS-proxy mode
+# only; comma-separated addresses or networks). Nobody else can choose their client address.
+BATON_TRUSTED_PROXIES = os.environ.get("BATON_TRUSTED_PROXIES", "127.0.0.1")
+if BATON_BEHIND_TLS_PROXY:
+    if SECRET_KEY == INSECURE_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "BATON_BEHIND_TLS_PROXY is on but SECRET_KEY is not set: refusing to sign sessions"
+            " with the public development key. Set SECRET_KEY to a long random value."
+        )
+    # The proxy must set this header itself (replacing any sent by the client), and Baton
+    # must be reachable only through it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # Probes inside the network and Meta's signed webhook need no redirect (a redirected
+    # POST would lose its body anyway).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/whatsapp$"]
+    # A year, the common production value: the header only reaches browsers over working
+    # HTTPS, and BATON_HSTS_SECONDS=300 is there for a first trial.
+    SECURE_HSTS_SECONDS = int(os.environ.get("BATON_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BATON_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("BATON_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the domain owner's near-irreversible decision (browsers ship the
+        # list); software must not make it by default, so its reminder is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -165,5 +232,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "baton": {"handlers": ["console"], "level": os.environ.get("BATON_LOG_LEVEL", "INFO")},
+        # One line per failed sign-in and per lockout (credentials cleansed by axes).
+        "axes": {"handlers": ["console"], "level": "WARNING"},
     },
 }

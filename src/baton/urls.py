@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from baton.api.api import api
 from baton.whatsapp.views import whatsapp_webhook
@@ -12,10 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("routing/", include("baton.routing.urls")),
     path("", include("baton.web.urls")),
-    # Media is only served to logged-in users (see web.views.media).
+    # Media is only served to those who may see the conversation (see web.views.media);
+    # nothing serves MEDIA_ROOT directly, not even with DEBUG.
 ]
-
-if settings.DEBUG:
-    urlpatterns.append(
-        path("debug-media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from baton.conversations.models import AuditEvent, Contact, Conversation, Message
 
 
@@ -69,7 +71,8 @@ def message_dict(message: Message) -> dict[str, Any]:
                 "mime_type": message.media_mime_type,
                 "filename": message.media_filename,
                 "state": message.media_state,
-                "url": message.media_file.url if message.media_file else None,
+                # The access-checked download (web.views.media), never the storage path.
+                "url": reverse("web:media", args=[message.pk]) if message.media_file else None,
             }
             if message.media_state != "none"
             else None

@@ -9,11 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
@@ -23,7 +27,7 @@ from baton.conversations.actions import (
     do_queue_outbound_message,
     do_requeue_failed_message,
 )
-from baton.conversations.models import Direction, Message
+from baton.conversations.models import Message
 from baton.conversations.ownership import (
     do_accept_handoff,
     do_claim_conversation,
@@ -39,7 +43,16 @@ from baton.conversations.ownership import (
 from baton.conversations.queries import access_conversation, is_manager_of, visible_conversations
 from baton.core.errors import DomainError, InvalidInput, NotFound
 from baton.core.inputs import whole_number
+from baton.core.media_types import SNIFF_BYTES, upload_message_type
 from baton.web import queries
+from baton.web.media import (
+    MEDIA_LINK_PARAM,
+    access_media_message,
+    get_media_link_viewer,
+    is_media_origin_request,
+    media_response,
+    sign_media_link,
+)
 
 SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
 
@@ -195,8 +208,10 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
             upload = request.FILES.get("attachment")
             media_type = None
             if upload is not None:
-                is_image = (upload.content_type or "").startswith("image/")
-                media_type = "image" if is_image else "document"
+                # The browser's type comes from the file name: the bytes decide "image".
+                head = upload.read(SNIFF_BYTES)
+                upload.seek(0)
+                media_type = upload_message_type(upload.content_type or "", head)
             reply_to = None
             reply_to_id = whole_number(post.get("reply_to", ""))
             if reply_to_id is not None:
@@ -296,14 +311,23 @@ def presence(request: HttpRequest) -> HttpResponse:
     return render(request, "web/_presence.html", {"error": error}, status=400 if error else 200)
 
 
-@login_required
-def media(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = Message.objects.filter(pk=message_id).exclude(direction=Direction.ACTIVITY).first()
-    if message is None or not message.media_file:
-        raise Http404("No media")
-    _access(request, message.conversation_id)
-    return FileResponse(
-        message.media_file.open("rb"),
-        content_type=message.media_mime_type or "application/octet-stream",
-        filename=message.media_filename or None,
-    )
+def media(request: HttpRequest, message_id: int) -> HttpResponseBase:
+    """A conversation's file, for someone who may see the conversation (see web.media).
+
+    On the media origin the viewer comes from the signed link (that origin has no session);
+    on the app's origin from the session, and with a media origin configured the answer is
+    a redirect to a freshly signed link there.
+    """
+    if is_media_origin_request(request):
+        viewer = get_media_link_viewer(request.GET.get(MEDIA_LINK_PARAM, ""), message_id)
+        if viewer is None:
+            raise Http404("No media")
+        return media_response(access_media_message(viewer, message_id))
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    message = access_media_message(request.user, message_id)
+    if settings.BATON_MEDIA_ORIGIN:
+        response = redirect(sign_media_link(message.pk, request.user))
+        add_never_cache_headers(response)
+        return response
+    return media_response(message)

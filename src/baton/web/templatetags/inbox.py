@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django import template
 
+from baton.core.media_types import is_inline_image_type
+
 register = template.Library()
 
 
@@ -48,3 +50,9 @@ def until(then: datetime | None, now: datetime) -> str:
 def avatar_hue(value: object) -> int:
     """A stable colour per contact, so the same customer looks the same everywhere."""
     return (sum(ord(c) for c in str(value)) * 37) % 360
+
+
+@register.filter
+def shows_as_image(message) -> bool:
+    """An image or sticker whose declared type may display in an <img> (an SVG is a file)."""
+    return message.type in ("image", "sticker") and is_inline_image_type(message.media_mime_type)

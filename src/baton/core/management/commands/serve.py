@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import uvicorn
 from django.conf import settings
@@ -11,6 +12,17 @@ from django.core.management.base import BaseCommand, CommandError
 from baton.core.worker import EmbeddedWorker
 from baton.realtime.events import register_server_loop
 from baton.whatsapp.actions import ensure_inbox_from_settings
+
+
+def proxy_options() -> dict[str, Any]:
+    """Whether uvicorn takes the client's address and scheme from X-Forwarded-For/-Proto.
+
+    Only in TLS-proxy mode and only from BATON_TRUSTED_PROXIES: otherwise anyone could pick
+    the address that sign-in throttling counts against.
+    """
+    if not settings.BATON_BEHIND_TLS_PROXY:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.BATON_TRUSTED_PROXIES}
 
 
 class Command(BaseCommand):
@@ -47,6 +59,7 @@ class Command(BaseCommand):
             lifespan="off",
             log_level=options["log_level"],
             ws_ping_interval=20,
+            **proxy_options(),
         )
         server = uvicorn.Server(config)
         layer = "Redis" if settings.REDIS_URL else "in-memory"
@@ -92,6 +105,7 @@ class Command(BaseCommand):
                 lifespan="off",
                 log_level=options["log_level"],
                 ws_ping_interval=20,
+                **proxy_options(),
             )
         finally:
             if embedded:

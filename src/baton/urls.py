@@ -15,6 +15,10 @@ urlpatterns = [
     # Media is only served to logged-in users (see web.views.media).
 ]
 
+# Refusals and missing pages in the app's look (htmx fragments keep Django's short answer).
+handler403 = "baton.web.views.permission_denied"
+handler404 = "baton.web.views.page_not_found"
+
 if settings.DEBUG:
     urlpatterns.append(
         path("debug-media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})

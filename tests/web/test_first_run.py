@@ -75,7 +75,8 @@ def test_a_refused_page_is_styled_and_leads_back_to_the_inbox(client, db):
     assert response.status_code == 403
     page = response.content.decode()
     assert "/static/web/baton.css" in page
-    assert 'href="/"' in page and "Back to the inbox" in page
+    assert 'href="/"' in page
+    assert "Back to the inbox" in page
     assert "routing rules" in page.lower()  # the refusal says why
 
 
@@ -91,7 +92,8 @@ def test_a_missing_page_is_styled(client, db):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     page = response.content.decode()
-    assert "/static/web/baton.css" in page and "Back to the inbox" in page
+    assert "/static/web/baton.css" in page
+    assert "Back to the inbox" in page
     assert "Resolver404" not in page
 
 

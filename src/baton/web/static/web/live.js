@@ -392,6 +392,14 @@
       openConversation().classList.toggle("show-contact");
       return;
     }
+    const alertRow = e.target.closest && e.target.closest("#alerts .alert-row");
+    if (alertRow) {
+      // htmx opens the conversation and pushes its URL: the menu has done its job, and
+      // must not be reopened by the next live refresh of the list either.
+      alertsOpen = false;
+      alertRow.closest("details.menu").open = false;
+      return;
+    }
     // Close open menus when clicking elsewhere.
     $$("details.menu[open]").forEach(function (d) { if (!d.contains(e.target)) d.open = false; });
   });

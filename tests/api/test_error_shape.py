@@ -143,11 +143,12 @@ def test_a_body_that_is_not_json(client, admin_headers, method, path, operation)
     assert "not valid JSON" in error["message"]
 
 
-@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS)
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), [op for op in OPERATIONS if body_schema(op[2]) is not None]
+)
 def test_wrong_types_in_the_body(client, admin_headers, method, path, operation):
     schema = body_schema(operation)
-    if schema is None:
-        pytest.skip("takes no body")
+    assert schema is not None
     components = api.get_openapi_schema(path_prefix="/api/v1")["components"]["schemas"]
     model = resolve(schema, components)
     url = concrete(path)

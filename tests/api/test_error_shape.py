@@ -204,6 +204,18 @@ def test_a_method_the_route_does_not_take(client, admin_headers, method, path, o
     assert response.has_header("Allow")
 
 
+def test_a_body_over_the_upload_limit(client, admin_headers, settings):
+    big = json.dumps({"text": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    response = client.post(
+        "/api/v1/conversations/1/messages",
+        data=big,
+        content_type="application/json",
+        headers=admin_headers,
+    )
+    error = assert_documented_error(response, 413)
+    assert error["code"] == "too_large"
+
+
 def test_an_unknown_path(client, admin_headers):
     error = assert_documented_error(client.get("/api/v1/nothing-here", headers=admin_headers), 404)
     assert error["code"] == "not_found"

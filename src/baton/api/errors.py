@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -135,6 +136,20 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, str(exc) or "Not found.")
+
+    @api.exception_handler(PermissionDenied)
+    def django_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return respond(request, 403, str(exc) or "You may not do this.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(request, 413, "The request body is too large.")
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Django answers these 400 (and logs them as security events) outside ninja.
+        logger.warning("Refused API request %s %s: %s", request.method, request.path, exc)
+        return respond(request, 400, "The request was refused as malformed.")
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

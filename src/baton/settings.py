@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    # Only for its templates and static files: /api/v1/docs loads Swagger UI from Baton
+    # itself, not from a CDN, so the docs work offline.
+    "ninja",
     "baton.core",
     "baton.agents",
     "baton.whatsapp",
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the top, so an error under /api/ from any layer below keeps the API's shape.
+    "baton.api.errors.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -13,3 +13,7 @@ urlpatterns = [
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.
 ]
+
+# Refusals and missing pages in the app's look (htmx fragments keep Django's short answer).
+handler403 = "baton.web.views.permission_denied"
+handler404 = "baton.web.views.page_not_found"

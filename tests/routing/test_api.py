@@ -107,7 +107,7 @@ def test_invalid_rule_is_a_typed_400_listing_every_problem(client, sales, manage
     response = send(client, "post", "/routing/rules", manager, body)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "invalid_input"
+    assert error["code"] == "invalid"
     assert len(error["errors"]) == 4
     assert error["errors"][0].startswith("conditions.any[0]: unknown field 'message.body'")
     response = send(client, "post", "/routing/rules", manager, {**RULE, "inbox_id": 12345})

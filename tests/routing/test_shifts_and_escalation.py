@@ -169,7 +169,7 @@ def test_overflow_to_a_fallback_team_once(team):
     late.refresh_from_db()
     assert (late.team, late.owner) == (sales, carlos)
     event = AuditEvent.objects.get(conversation=late, kind="overflowed")
-    assert event.reason == "nobody in Support could take it within 10 min"
+    assert event.reason == "nobody in Support could take it within 10 minutes"
     assert Conversation.objects.get(pk=recent.pk).team == team
     assert do_scan_overflow(now) == 0
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, SessionAuth
 
 from baton.agents.queries import get_user_for_token
-from baton.core.errors import DomainError
+from baton.api.errors import JsonObjectParser, install_error_handlers
+from baton.conversations.queries import managed_team_ids
+from baton.core.errors import PermissionDenied
 
 
 class TokenAuth(APIKeyHeader):
@@ -32,19 +34,42 @@ class ActiveSessionAuth(SessionAuth):
         return user if user is not None and user.is_active else None
 
 
+DEFAULT_AUTH = [TokenAuth(), ActiveSessionAuth()]
+
+
+class ManagersOnly:
+    """Authentication for endpoints only managers and admins may call.
+
+    ninja authenticates before it validates parameters: refusing here answers an agent 403
+    whatever the request holds, rather than telling them which parameters are missing.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, request: HttpRequest) -> Any:
+        for auth in DEFAULT_AUTH:
+            user = auth(request)
+            if user:
+                break
+        else:
+            return None
+        if managed_team_ids(user) == []:
+            raise PermissionDenied(self.message)
+        return user
+
+
 api = NinjaAPI(
     title="Baton API",
     version="1",
     description="Shared WhatsApp team inbox. Authenticate with a session cookie or "
-    "`Authorization: Token <key>`.",
-    auth=[TokenAuth(), ActiveSessionAuth()],
+    "`Authorization: Token <key>`. Every error answers "
+    '`{"error": {"code": …, "message": …}}`.',
+    auth=DEFAULT_AUTH,
+    parser=JsonObjectParser(),
     urls_namespace="api-v1",
 )
-
-
-@api.exception_handler(DomainError)
-def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+install_error_handlers(api)
 
 
 from baton.api import (  # noqa: E402, F401  (registers routes)

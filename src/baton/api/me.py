@@ -9,7 +9,7 @@ from ninja import Schema
 
 from baton.agents.actions import do_set_presence
 from baton.api.api import api
-from baton.api.schemas import ErrorOut
+from baton.api.schemas import ErrorOut, InputSchema
 
 
 class MeOut(Schema):
@@ -21,7 +21,7 @@ class MeOut(Schema):
     manages: list[str]
 
 
-class PresenceIn(Schema):
+class PresenceIn(InputSchema):
     status: Literal["available", "away", "offline"]
 
 

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Schema
 from pydantic import Field
 
-from baton.api.api import api
-from baton.api.schemas import ConversationOut, ErrorOut
+from baton.api.api import ManagersOnly, api
+from baton.api.schemas import ConversationOut, ErrorOut, InputSchema
 from baton.conversations import ownership
 from baton.conversations.models import AuditEvent, Handoff
 from baton.conversations.queries import access_conversation, get_events, managed_team_ids
@@ -23,32 +23,32 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 TAGS = ["ownership"]
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     note: str = ""
 
 
-class AssignIn(Schema):
+class AssignIn(InputSchema):
     agent: str = Field(description="Username of the agent who will own the conversation.")
     note: str = ""
 
 
-class HandoffIn(Schema):
+class HandoffIn(InputSchema):
     to_agent: str | None = None
     to_team: str | None = None
     reason: str = Field(min_length=1)
     note: str = ""
 
 
-class DeclineIn(Schema):
+class DeclineIn(InputSchema):
     reason: str = Field(min_length=1)
 
 
-class TakeoverIn(Schema):
+class TakeoverIn(InputSchema):
     reason: str = ""
     note: str = ""
 
 
-class SnoozeIn(Schema):
+class SnoozeIn(InputSchema):
     until: datetime
     note: str = ""
 
@@ -257,9 +257,15 @@ class AuditRange(Schema):
     until: datetime
 
 
-@api.get("/audit.csv", tags=TAGS, response={200: None, 403: ErrorOut})
+@api.get(
+    "/audit.csv",
+    tags=TAGS,
+    response={200: None, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    auth=ManagersOnly("Only managers and admins can export the audit log."),
+)
 def audit_csv(request: HttpRequest, window: Query[AuditRange]) -> HttpResponse:
-    """The audit log for a date range as CSV (managers: their teams; admins: everything)."""
+    """The audit log for a date range as CSV (managers: their teams; admins: everything).
+    ``since`` and ``until`` are required ISO 8601 times with their zone."""
     managed = managed_team_ids(request.user)
     if managed == []:
         raise PermissionDenied("Only managers and admins can export the audit log.")

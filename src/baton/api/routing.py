@@ -12,7 +12,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from baton.api.api import api
-from baton.api.schemas import ErrorOut
+from baton.api.schemas import ErrorOut, InputSchema
 from baton.core.errors import InvalidInput
 from baton.routing.conditions import Decision
 from baton.routing.models import RoutingRule
@@ -24,7 +24,7 @@ TAGS = ["routing"]
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-class RuleIn(Schema):
+class RuleIn(InputSchema):
     name: str = Field(min_length=1, max_length=100)
     inbox_id: int | None = Field(None, description="Empty: the rule applies to every inbox.")
     enabled: bool = True
@@ -66,7 +66,7 @@ class DecisionOut(Schema):
     strategy: str | None
 
 
-class SampleIn(Schema):
+class SampleIn(InputSchema):
     inbox_id: int | None = None
     text: str = ""
     message_type: str = ""
@@ -80,7 +80,7 @@ class SampleIn(Schema):
     )
 
 
-class DryRunIn(Schema):
+class DryRunIn(InputSchema):
     limit: int = Field(20, ge=1, le=200, description="How many of the latest conversations.")
     inbox_id: int | None = None
     sample: SampleIn | None = None

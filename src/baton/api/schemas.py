@@ -6,7 +6,26 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, ValidationInfo, model_validator
+
+
+class InputSchema(Schema):
+    """A request body, or an object inside one: it must be a JSON object.
+
+    ninja's ``Schema`` reads its fields from attributes (to serialise ORM objects): a list
+    or a number given for a nested object whose fields all have defaults would pass as
+    "nothing given". Request bodies are plain JSON, so this replaces that validator
+    (pydantic replaces a parent's validator of the same name).
+    """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if not isinstance(values, dict):
+            raise ValueError("should be a JSON object")
+        return handler(values)
 
 
 class OwnerOut(Schema):
@@ -87,19 +106,19 @@ class MessagePage(Schema):
     items: list[MessageOut]
 
 
-class TemplateIn(Schema):
+class TemplateIn(InputSchema):
     name: str = Field(min_length=1)
     language: str = "en_US"
     parameters: list[str] = Field(default_factory=list)
     components: list[dict[str, Any]] | None = None
 
 
-class ReactionIn(Schema):
+class ReactionIn(InputSchema):
     message_id: int = Field(description="Id of the message in this conversation to react to.")
     emoji: str = Field(max_length=16, description='An emoji, or "" to remove the reaction.')
 
 
-class SendMessageIn(Schema):
+class SendMessageIn(InputSchema):
     text: str | None = None
     template: TemplateIn | None = None
     reaction: ReactionIn | None = None

@@ -17,7 +17,12 @@ class DomainError(Exception):
         self.details = details
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, **self.details}}
+        return error_body(self.code, self.message, **self.details)
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    """The one shape of every error the API answers (documented in the README)."""
+    return {"error": {"code": code, "message": message, **details}}
 
 
 class NotFound(DomainError):
@@ -42,4 +47,4 @@ class WindowClosed(DomainError):
 
 class InvalidInput(DomainError):
     status = 400
-    code = "invalid_input"
+    code = "invalid"

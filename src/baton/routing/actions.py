@@ -44,6 +44,7 @@ from baton.conversations.models import (
     Message,
 )
 from baton.conversations.ownership import _cancel_pending_handoff, _locked, _move
+from baton.core.durations import human_duration, human_since
 from baton.realtime.events import ADMINS_GROUP, EventType, team_managers_group
 from baton.routing import strategies
 from baton.routing.availability import Candidate, is_assignable
@@ -512,14 +513,13 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
             return None
         agent, before = assigner.take(pick)
         reason, data = assigner.explain(pick, before, "")
-        minutes = round((now - waiting_since).total_seconds() / 60)
         _move(
             conversation,
             Action.ASSIGN,
             actor=None,
             kind=EventKind.AUTO_ASSIGNED,
             owner=agent,
-            reason=f"owner silent for {minutes} min → {reason}",
+            reason=f"owner silent for {human_since(waiting_since, now)} → {reason}",
             data={**data, "owner_silent": True},
             extra={"last_owner": conversation.owner},
         )
@@ -564,7 +564,7 @@ def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
                 kind=EventKind.OVERFLOWED,
                 team=fallback,
                 reason=f"nobody in {team.name} could take it within "
-                f"{team.overflow_after_minutes} min",
+                f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
                 data={"from_team": team.name, "to_team": fallback.name},
             )
             return 1
@@ -584,7 +584,7 @@ def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
             alert,
             conversation,
             f"Overflow: nobody in {team.name} could take it within "
-            f"{team.overflow_after_minutes} min",
+            f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
             now,
         )
         notify_alert(

@@ -22,6 +22,8 @@ class PrettyJSONField(forms.JSONField):
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
+        if value is None:
+            return ""  # nothing yet: an empty box, not the word "null"
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
@@ -48,6 +50,11 @@ class RoutingRuleForm(forms.ModelForm):
         assert isinstance(inbox_field, forms.ModelChoiceField)
         inbox_field.queryset = Inbox.objects.order_by("name")
         inbox_field.empty_label = "Every inbox (after each inbox's own rules)"
+        if self.instance._state.adding:
+            # A ModelForm without an instance starts its fields empty, which a JSON field
+            # shows as "null": start from the model's defaults (match everything, no action).
+            for name in ("conditions", "actions"):
+                self.initial.setdefault(name, getattr(self.instance, name))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

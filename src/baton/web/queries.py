@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from baton.agents.models import Role, Team, User
+from baton.agents.models import Team, User
+from baton.agents.queries import get_handoff_candidates
 from baton.conversations.models import (
     OPEN_STATUSES,
     Alert,
@@ -190,11 +191,6 @@ def get_approved_templates() -> list[MessageTemplate]:
     return list(MessageTemplate.objects.filter(status=TemplateStatus.APPROVED))
 
 
-def get_handoff_targets(user: Any) -> tuple[list[User], list[Team]]:
-    """Agents (with presence) and teams an owner can hand a conversation to."""
-    agents = list(
-        User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN])
-        .exclude(pk=user.pk)
-        .order_by("display_name", "username")
-    )
-    return agents, list(Team.objects.order_by("name"))
+def get_handoff_targets(user: Any, team: Team | None) -> tuple[list[User], list[Team]]:
+    """People (with presence) and teams the owner can hand a conversation of ``team`` to."""
+    return get_handoff_candidates(user, team), list(Team.objects.order_by("name"))

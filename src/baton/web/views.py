@@ -10,14 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import Resolver404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
@@ -63,6 +66,31 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403 in the app's look, with the way back to the inbox and the refusal's reason."""
+    if request.htmx:
+        # A fragment request: the page around it stays; Django's short answer as before.
+        return defaults.permission_denied(request, exception)
+    detail = str(exception) or "Your role does not give access to this page."
+    return _error_page(request, 403, "You cannot open this page", detail)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 in the app's look. Only messages Baton wrote are shown (not the resolver's)."""
+    if request.htmx:
+        return defaults.page_not_found(request, exception)
+    written = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    detail = "" if isinstance(exception, Resolver404) else written
+    return _error_page(
+        request, 404, "Nothing here", detail or "This page does not exist (any more)."
+    )
+
+
+def _error_page(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+    context = {"status": status, "title": title, "detail": detail}
+    return render(request, "web/error.html", context, status=status)
+
+
 def _view_slug(request: HttpRequest) -> str:
     view = request.GET.get("view") or request.POST.get("view") or ""
     if view not in queries.VIEW_SLUGS or (view == "all" and not request.user.is_manager):
@@ -90,6 +118,8 @@ def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[
         "next_page": page + 1 if has_more else None,
         "selected_id": selected_id,
         "alerts": queries.get_open_alerts(user) if user.is_manager else [],
+        # The admin's own test (active staff), so the link is never a way to "not authorized".
+        "can_open_admin": admin.site.has_permission(request),
         "now": timezone.now(),
     }
 
@@ -123,7 +153,7 @@ def _conversation_context(
     handoff = queries.get_pending_handoff(conversation)
     is_owner = conversation.owner_id == user.pk
     # Only the owner gets the handoff dialog: nobody else pays for its lists.
-    agents, teams = queries.get_handoff_targets(user) if is_owner else ([], [])
+    agents, teams = queries.get_handoff_targets(user, conversation.team) if is_owner else ([], [])
     return {
         "conversation": conversation,
         "is_owner": is_owner,

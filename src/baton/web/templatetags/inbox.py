@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django import template
 
+from baton.core.durations import human_since
 from baton.core.media_types import is_inline_image_type
 
 register = template.Library()
@@ -42,8 +43,20 @@ def since(then: datetime | None, now: datetime) -> str:
 
 
 @register.simple_tag
+def duration_since(then: datetime | None, now: datetime) -> str:
+    """ "less than a minute", "2 hours 5 minutes": for sentences (``core.durations``)."""
+    return "" if then is None else human_since(then, now)
+
+
+@register.simple_tag
 def until(then: datetime | None, now: datetime) -> str:
     return "" if then is None else _compact((then - now).total_seconds())
+
+
+@register.filter
+def handle(username: str) -> str:
+    """A WhatsApp username with one "@": Meta sends it with its "@" ("@cust19")."""
+    return f"@{username.lstrip('@')}" if username else ""
 
 
 @register.filter

@@ -392,6 +392,14 @@
       openConversation().classList.toggle("show-contact");
       return;
     }
+    const alertRow = e.target.closest && e.target.closest("#alerts .alert-row");
+    if (alertRow) {
+      // htmx opens the conversation and pushes its URL: the menu has done its job, and
+      // must not be reopened by the next live refresh of the list either.
+      alertsOpen = false;
+      alertRow.closest("details.menu").open = false;
+      return;
+    }
     // Close open menus when clicking elsewhere.
     $$("details.menu[open]").forEach(function (d) { if (!d.contains(e.target)) d.open = false; });
   });
@@ -406,7 +414,6 @@
   }
 
   // ------------------------------------------------------------------ keyboard
-  let pendingG = false;
   function isTyping(el) {
     return el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
   }
@@ -437,49 +444,128 @@
     const btn = $(`.conversation [data-action="${name}"]`);
     if (btn) btn.click();
   }
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.closest && e.target.closest("#composer")) {
-      e.preventDefault();
-      htmx.trigger(composer(), "submit");
-      return;
-    }
+  function goToView(view) {
+    const link = $(`#views [data-view="${view}"]`);
+    if (link) link.click();
+  }
+  function cannedMenu() {
     const menu = $("#composer .canned-menu");
-    if (menu && !menu.hidden && e.target.matches("#composer .reply-area textarea")) {
-      const options = $$(".canned-option", menu);
-      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        e.preventDefault();
-        cannedIndex = (cannedIndex + (e.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
-        updateCanned();
-        return;
+    return menu && !menu.hidden ? menu : null;
+  }
+  function moveCanned(step) {
+    const count = $$(".canned-option", cannedMenu()).length;
+    cannedIndex = (cannedIndex + step + count) % count;
+    updateCanned();
+  }
+  function insertChosenCanned() {
+    insertCanned($$(".canned-option", cannedMenu())[cannedIndex].dataset.shortcut);
+  }
+
+  // Every shortcut, in the order the help (?) lists them. The help is rendered from this
+  // table and the key handler dispatches through it, so the two cannot disagree.
+  //   combos: alternatives; each is keys pressed in turn ("g m"), or a chord ("Ctrl+Enter").
+  //   where:  "page" (not typing, no dialog open; the default), "composer" (in the
+  //           composer), "canned" (the canned-responses menu is open), "typing" (in any
+  //           field), "dialog" (a dialog is open).
+  //   run:    what it does; none when the browser or the composer's typing does it.
+  const SHORTCUTS = [
+    {combos: ["j"], help: "Next conversation", run: () => moveSelection(1)},
+    {combos: ["k"], help: "Previous conversation", run: () => moveSelection(-1)},
+    {combos: ["r"], help: "Reply (focus the composer)", run: () => focusComposer("reply")},
+    {combos: ["n"], help: "Write an internal note", run: () => focusComposer("note")},
+    {combos: ["c"], help: "Claim", run: () => clickAction("claim")},
+    {combos: ["h"], help: "Hand off", run: () => clickAction("handoff")},
+    {combos: ["e"], help: "Resolve", run: () => clickAction("resolve")},
+    {combos: ["g m"], help: "Go to Mine", run: () => goToView("mine")},
+    {combos: ["g u"], help: "Go to Unassigned", run: () => goToView("unassigned")},
+    {combos: ["g t"], help: "Go to Team", run: () => goToView("team")},
+    {combos: ["g h"], help: "Go to Handoffs for me", run: () => goToView("handoffs")},
+    {combos: ["g a"], help: "Go to All (managers)", run: () => goToView("all")},
+    {combos: ["?"], help: "These shortcuts", run: () => openDialog("shortcuts-help")},
+    {combos: ["Ctrl+Enter"], where: "composer", help: "Send (in the composer)",
+     run: () => htmx.trigger(composer(), "submit")},
+    {combos: ["/"], where: "composer", help: "Canned responses (type / in the composer)"},
+    {combos: ["ArrowDown", "ArrowUp"], where: "canned", help: "Choose a canned response",
+     run: (e) => moveCanned(e.key === "ArrowDown" ? 1 : -1)},
+    {combos: ["Enter", "Tab"], where: "canned", help: "Insert the chosen canned response",
+     run: insertChosenCanned},
+    {combos: ["Escape"], where: "canned", help: "Close the canned responses",
+     run: () => { cannedMenu().hidden = true; }},
+    // keepDefault: in a dialog's field, Esc also closes the dialog (the browser does).
+    {combos: ["Escape"], where: "typing", help: "Leave the composer (or any field)",
+     run: (e) => e.target.blur(), keepDefault: true},
+    {combos: ["Escape"], where: "dialog", help: "Close the dialog"},
+  ];
+  const KEY_LABELS = {Escape: "Esc", ArrowDown: "↓", ArrowUp: "↑"};
+
+  function strokesOf(combo) {
+    return combo.split(" ").map(function (stroke) {
+      const parts = stroke.split("+");
+      return {key: parts[parts.length - 1], ctrl: parts.includes("Ctrl")};
+    });
+  }
+  function strokeMatches(stroke, pressed) {
+    return pressed.key === stroke.key && stroke.ctrl === pressed.ctrl;
+  }
+  // Keys of a sequence pressed so far ("g" of "g m"); forgotten after a pause.
+  let pendingKeys = [];
+  let pendingTimer = null;
+  // Run the shortcut of ``where`` that the keys pressed so far complete. True when the key
+  // was taken (a shortcut ran, or it starts a sequence).
+  function dispatchShortcut(where, e) {
+    const pending = where === "page" ? pendingKeys : [];
+    const pressed = pending.concat([{key: e.key, ctrl: e.ctrlKey || e.metaKey}]);
+    let startsOne = false;
+    for (const shortcut of SHORTCUTS) {
+      if ((shortcut.where || "page") !== where || !shortcut.run) continue;
+      for (const combo of shortcut.combos) {
+        const strokes = strokesOf(combo);
+        if (strokes.length < pressed.length || !pressed.every((p, i) => strokeMatches(strokes[i], p))) continue;
+        if (strokes.length > pressed.length) { startsOne = true; continue; }
+        pendingKeys = [];
+        if (!shortcut.keepDefault) e.preventDefault();
+        shortcut.run(e);
+        return true;
       }
-      if (e.key === "Enter" || e.key === "Tab") {
-        e.preventDefault();
-        insertCanned(options[cannedIndex].dataset.shortcut);
-        return;
-      }
-      if (e.key === "Escape") { menu.hidden = true; return; }
     }
-    if (e.key === "Escape" && isTyping(e.target)) { e.target.blur(); return; }
-    if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey || $("dialog[open]")) return;
-    if (pendingG) {
-      pendingG = false;
-      const view = {m: "mine", u: "unassigned", t: "team", h: "handoffs", a: "all"}[e.key];
-      const link = view && $(`#views [data-view="${view}"]`);
-      if (link) { e.preventDefault(); link.click(); }
+    if (where !== "page") return false;
+    clearTimeout(pendingTimer);
+    // A key that continues no sequence ends it, and is not read on its own (as before).
+    pendingKeys = startsOne ? pressed : [];
+    if (startsOne) {
+      e.preventDefault();
+      pendingTimer = setTimeout(() => { pendingKeys = []; }, 1200);
+    }
+    return startsOne || pressed.length > 1;
+  }
+
+  function renderShortcutHelp() {
+    const list = $("#shortcuts-help .shortcuts");
+    if (!list) return;
+    const label = (key) => `<kbd>${escapeHtml(KEY_LABELS[key] || key)}</kbd>`;
+    list.innerHTML = SHORTCUTS.map(function (shortcut) {
+      const keys = shortcut.combos.map((combo) => combo.split(" ").map(
+        (stroke) => stroke.split("+").map(label).join(" + ")).join(" then ")).join(" / ");
+      return `<dt data-combos="${escapeHtml(shortcut.combos.join(","))}" data-where="${shortcut.where || "page"}">${keys}</dt>`
+        + `<dd>${escapeHtml(shortcut.help)}</dd>`;
+    }).join("");
+  }
+  renderShortcutHelp();
+
+  document.addEventListener("keydown", function (e) {
+    const target = e.target;
+    if (target.closest && target.closest("#composer") && (e.ctrlKey || e.metaKey)) {
+      if (dispatchShortcut("composer", e)) return;
+    }
+    if (cannedMenu() && target.matches && target.matches("#composer .reply-area textarea")) {
+      if (dispatchShortcut("canned", e)) return;
+    }
+    if (isTyping(target)) {
+      dispatchShortcut("typing", e);
       return;
     }
-    switch (e.key) {
-      case "j": moveSelection(1); break;
-      case "k": moveSelection(-1); break;
-      case "r": e.preventDefault(); focusComposer("reply"); break;
-      case "n": e.preventDefault(); focusComposer("note"); break;
-      case "c": clickAction("claim"); break;
-      case "e": clickAction("resolve"); break;
-      case "h": clickAction("handoff"); break;
-      case "g": pendingG = true; setTimeout(() => { pendingG = false; }, 1200); break;
-      case "?": openDialog("shortcuts-help"); break;
-      default: return;
-    }
+    if (e.ctrlKey || e.metaKey || e.altKey || $("dialog[open]")) return;
+    dispatchShortcut("page", e);
   });
 
   // Presence: activity pings keep an available agent from being marked away (the server

@@ -120,6 +120,12 @@ else:
 
 # --- Background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Every worker refreshes a heartbeat this often; one not seen for the lease is dead: its
+# RUNNING tasks are re-queued, and /healthz stops counting it (see core.actions).
+BATON_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("BATON_WORKER_HEARTBEAT_SECONDS", "5"))
+BATON_WORKER_LEASE_SECONDS = float(os.environ.get("BATON_WORKER_LEASE_SECONDS", "30"))
+# A task whose worker died under it this many times is failed instead of re-queued.
+BATON_TASK_MAX_ATTEMPTS = int(os.environ.get("BATON_TASK_MAX_ATTEMPTS", "3"))
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "/static/"

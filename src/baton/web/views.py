@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -39,15 +40,40 @@ from baton.conversations.ownership import (
 from baton.conversations.queries import access_conversation, is_manager_of, visible_conversations
 from baton.core.errors import DomainError, InvalidInput, NotFound
 from baton.core.inputs import whole_number
+from baton.core.queries import get_worker_health
 from baton.web import queries
 
 SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
+    """Liveness for load balancers and people: 503 with a reason when Baton cannot work."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        health = get_worker_health()
+    except DatabaseError as exc:
+        reason = f"database unavailable: {exc}".strip()
+        return JsonResponse({"ok": False, "database": "unavailable", "reason": reason}, status=503)
+    body: dict[str, Any] = {
+        "ok": not health.stalled,
+        "database": "ok",
+        "workers": health.live_workers,
+        "tasks_ready": health.ready_tasks,
+        "queue_lag_seconds": (
+            round(health.oldest_ready_seconds, 1)
+            if health.oldest_ready_seconds is not None
+            else None
+        ),
+    }
+    if health.stalled:
+        body["reason"] = (
+            f"no task worker seen in the last {settings.BATON_WORKER_LEASE_SECONDS:g} s while "
+            f"{health.ready_tasks} task(s) wait; start 'baton worker' or 'baton serve' "
+            "without --no-worker"
+        )
+        return JsonResponse(body, status=503)
+    return JsonResponse(body)
 
 
 def _view_slug(request: HttpRequest) -> str:

@@ -161,6 +161,15 @@ def download_media(message_id: int, attempt: int = 1) -> str:
     return f"stored {len(content)} bytes"
 
 
+def fail_abandoned_download(args: list, kwargs: dict) -> None:
+    """A download that stopped its worker every time it ran: show it failed, not
+    "Downloading…" for ever (registered with the task reaper in ``WhatsappConfig``)."""
+    message_id = kwargs.get("message_id", args[0] if args else None)
+    message = Message.objects.filter(pk=message_id, media_state=MediaState.PENDING).first()
+    if message is not None:
+        do_fail_media(message, "The download stopped the task worker repeatedly; not retried.")
+
+
 @task()
 def mark_read(message_id: int) -> str:
     """Tell WhatsApp the customer's message was read (blue ticks on their phone)."""

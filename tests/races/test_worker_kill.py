@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -28,9 +25,9 @@ from baton.conversations.models import MediaState, Message
 from baton.whatsapp.tasks import download_media
 from tests.conftest import load_sample, make_inbox, meta_bytes, post_webhook
 from tests.core import worker_tasks
+from tests.core.subprocesses import baton_env, start_baton, stop
 from tests.live import wait_for
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE = bytes(range(256)) * 400  # 100 kB
 
 
@@ -108,47 +105,26 @@ def slow_graph(settings) -> Iterator[SlowGraph]:
     server.server_close()
 
 
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    if settings.IS_POSTGRES:
-        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
-
-
 @pytest.fixture
 def start_worker(tmp_path, settings):
     """Start real ``baton worker`` processes on the test database (short lease)."""
     processes: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "BATON_DATA_DIR": str(tmp_path),
-        "WHATSAPP_API_BASE_URL": settings.WHATSAPP_API_BASE_URL,
-        "WHATSAPP_HTTP_TIMEOUT": "20",
-        "BATON_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "BATON_WORKER_LEASE_SECONDS": "2",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = baton_env(
+        tmp_path,
+        WHATSAPP_API_BASE_URL=settings.WHATSAPP_API_BASE_URL,
+        WHATSAPP_HTTP_TIMEOUT="20",
+        BATON_WORKER_HEARTBEAT_SECONDS="0.5",
+        BATON_WORKER_LEASE_SECONDS="2",
+    )
 
     def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "baton", "worker", "--interval", "0.05"],
-            cwd=REPO_ROOT,  # so the worker can import the test-only tasks
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = start_baton(["worker", "--interval", "0.05"], env, tmp_path / "worker.log")
         processes.append(process)
         return process
 
     yield start
     for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+        stop(process)
 
 
 @contextmanager

@@ -26,18 +26,12 @@ ASGIApp = Any  # (scope, receive, send) -> awaitable; Channels and a2wsgi type i
 class BufferedRequestBody:
     """ASGI middleware: hands the app a request whose body has already arrived in full."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_bytes: int | None = None,
-        idle_seconds: float | None = None,
-        total_seconds: float | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes or settings.BATON_MAX_REQUEST_BYTES
-        self.idle_seconds = idle_seconds or settings.BATON_REQUEST_BODY_IDLE_SECONDS
-        self.total_seconds = total_seconds or settings.BATON_REQUEST_BODY_TIMEOUT_SECONDS
+
+    @property
+    def max_bytes(self) -> int:
+        return int(settings.BATON_MAX_REQUEST_BYTES)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -50,9 +44,11 @@ class BufferedRequestBody:
         chunks: list[bytes] = []
         size = 0
         try:
-            async with asyncio.timeout(self.total_seconds):
+            async with asyncio.timeout(settings.BATON_REQUEST_BODY_TIMEOUT_SECONDS):
                 while True:
-                    message = await asyncio.wait_for(receive(), self.idle_seconds)
+                    message = await asyncio.wait_for(
+                        receive(), settings.BATON_REQUEST_BODY_IDLE_SECONDS
+                    )
                     if message["type"] == "http.disconnect":
                         return  # the client left: nobody to answer
                     chunk = message.get("body", b"")

@@ -38,6 +38,7 @@ def server(tmp_path_factory) -> Iterator[str]:
         WHATSAPP_ACCESS_TOKEN="test-token",
         WHATSAPP_API_BASE_URL="http://127.0.0.1:9",  # nothing listens: sends fail fast
         BATON_HTTP_HEADER_TIMEOUT_SECONDS="2",
+        BATON_REQUEST_BODY_IDLE_SECONDS="2",
     )
     log = data_dir / "serve.log"
     migrate = start_baton(["migrate", "-v0"], env, log)
@@ -134,4 +135,16 @@ def test_headers_that_never_end_are_cut_off(server):
     began = time.monotonic()
     answer = _raw(server, b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nX-Slow: ")
     assert answer == b""  # closed without a request ever reaching the app
+    assert 1.5 < time.monotonic() - began < 10
+
+
+def test_body_that_stops_arriving_is_answered_408(server):
+    began = time.monotonic()
+    answer = _raw(
+        server,
+        b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n{",
+    )
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b'"timeout"' in answer
     assert 1.5 < time.monotonic() - began < 10

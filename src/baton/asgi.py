@@ -27,6 +27,7 @@ from starlette.applications import Starlette  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
+from baton.core.request_limits import BufferedRequestBody  # noqa: E402
 from baton.realtime.events import register_server_loop  # noqa: E402
 from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -46,9 +47,11 @@ static_files = Starlette(
         )
     ]
 )
-# A fixed pool of threads, each keeping its database connection between requests.
-django_http = WSGIMiddleware(
-    django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4"))
+# A fixed pool of threads, each keeping its database connection between requests. A thread
+# is taken only once the request body has arrived in full: a slow client waits on the event
+# loop, not in the pool (see core.request_limits).
+django_http = BufferedRequestBody(
+    WSGIMiddleware(django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4")))
 )
 
 router = ProtocolTypeRouter(

@@ -126,7 +126,21 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # channels-redis waits for messages with BZPOPMIN of 5 s; redis-py
+                        # 6+ gives every read a 5 s socket timeout by default, so each wait
+                        # raced the timeout and dropped the WebSocket. Reads may block well
+                        # past the BZPOPMIN; a dead server is found by keepalive and PING.
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                    }
+                ]
+            },
         }
     }
 else:
@@ -134,6 +148,24 @@ else:
 
 # --- Background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Every worker refreshes a heartbeat this often; one not seen for the lease is dead: its
+# RUNNING tasks are re-queued, and /healthz stops counting it (see core.actions).
+BATON_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("BATON_WORKER_HEARTBEAT_SECONDS", "5"))
+BATON_WORKER_LEASE_SECONDS = float(os.environ.get("BATON_WORKER_LEASE_SECONDS", "30"))
+# A task whose worker died under it this many times is failed instead of re-queued.
+BATON_TASK_MAX_ATTEMPTS = int(os.environ.get("BATON_TASK_MAX_ATTEMPTS", "3"))
+
+# --- Slow and large requests (see core.request_limits) -----------------------------------------
+# Bodies are read in full on the event loop before a request thread is taken. The cap must
+# stay above Meta's 3 MB webhook payloads; 16 MiB is WhatsApp's limit for video and audio.
+BATON_MAX_REQUEST_BYTES = int(os.environ.get("BATON_MAX_REQUEST_BYTES", str(16 * 1024 * 1024)))
+# 408 when no body byte arrives for this long, or the whole body takes longer than this.
+BATON_REQUEST_BODY_IDLE_SECONDS = float(os.environ.get("BATON_REQUEST_BODY_IDLE_SECONDS", "10"))
+BATON_REQUEST_BODY_TIMEOUT_SECONDS = float(
+    os.environ.get("BATON_REQUEST_BODY_TIMEOUT_SECONDS", "120")
+)
+# A connection whose request headers are not complete after this long is closed.
+BATON_HTTP_HEADER_TIMEOUT_SECONDS = float(os.environ.get("BATON_HTTP_HEADER_TIMEOUT_SECONDS", "10"))
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -833,11 +833,16 @@ def do_store_media(message: Message, content: bytes, mime_type: str, filename: s
 
     with transaction.atomic():
         message.media_file.save(filename, ContentFile(content), save=False)
-        Message.objects.filter(pk=message.pk).update(
+        # Compare-and-set: a download re-run after its worker was presumed dead may finish
+        # second; it must not store a second copy or announce the media twice.
+        stored = Message.objects.filter(pk=message.pk, media_state=MediaState.PENDING).update(
             media_file=message.media_file.name,
             media_mime_type=mime_type or message.media_mime_type,
             media_state=MediaState.READY,
         )
+        if not stored:
+            message.media_file.delete(save=False)
+            return
         message.media_state = MediaState.READY
         notify_message(message, EventType.MESSAGE_UPDATED)
 

@@ -6,6 +6,7 @@ One view serves a full page and its htmx fragments (NetBox's pattern): the reque
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -47,6 +48,7 @@ from baton.conversations.queries import access_conversation, is_manager_of, visi
 from baton.core.errors import DomainError, InvalidInput, NotFound
 from baton.core.inputs import whole_number
 from baton.core.media_types import SNIFF_BYTES, upload_message_type
+from baton.core.queries import get_worker_health
 from baton.web import queries
 from baton.web.media import (
     MEDIA_LINK_PARAM,
@@ -57,13 +59,41 @@ from baton.web.media import (
     sign_media_link,
 )
 
+logger = logging.getLogger("baton.web")
+
 SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
+    """Liveness for load balancers and people: 503 with a reason when Baton cannot work."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        health = get_worker_health()
+    except DatabaseError:
+        # The error text names hosts and users: it goes to the log, not to anonymous callers.
+        logger.exception("/healthz: database unavailable")
+        body = {"ok": False, "database": "unavailable", "reason": "database unavailable"}
+        return JsonResponse(body, status=503)
+    body: dict[str, Any] = {
+        "ok": not health.stalled,
+        "database": "ok",
+        "workers": health.live_workers,
+        "tasks_ready": health.ready_tasks,
+        "queue_lag_seconds": (
+            round(health.oldest_ready_seconds, 1)
+            if health.oldest_ready_seconds is not None
+            else None
+        ),
+    }
+    if health.stalled:
+        body["reason"] = (
+            f"no task worker seen in the last {settings.BATON_WORKER_LEASE_SECONDS:g} s while "
+            f"{health.ready_tasks} task(s) wait; start 'baton worker' or 'baton serve' "
+            "without --no-worker"
+        )
+        return JsonResponse(body, status=503)
+    return JsonResponse(body)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -159,6 +160,15 @@ def download_media(message_id: int, attempt: int = 1) -> str:
     filename = message.media_filename or f"{message.type}-{message.pk}{extension}"
     do_store_media(message, content, mime, filename)
     return f"stored {len(content)} bytes"
+
+
+def fail_abandoned_download(args: list[Any], kwargs: dict[str, Any]) -> None:
+    """A download that stopped its worker every time it ran: show it failed, not
+    "Downloading…" for ever (registered with the task reaper in ``WhatsappConfig``)."""
+    message_id = int(kwargs.get("message_id", args[0] if args else 0))
+    message = Message.objects.filter(pk=message_id, media_state=MediaState.PENDING).first()
+    if message is not None:
+        do_fail_media(message, "The download stopped the task worker repeatedly; not retried.")
 
 
 @task()

@@ -9,6 +9,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from baton.core.request_limits import HTTP_PROTOCOL
 from baton.core.worker import EmbeddedWorker
 from baton.realtime.events import register_server_loop
 from baton.whatsapp.actions import ensure_inbox_from_settings
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             log_level=options["log_level"],
             ws_ping_interval=20,
             **proxy_options(),
+            http=HTTP_PROTOCOL,
         )
         server = uvicorn.Server(config)
         layer = "Redis" if settings.REDIS_URL else "in-memory"
@@ -106,6 +108,7 @@ class Command(BaseCommand):
                 log_level=options["log_level"],
                 ws_ping_interval=20,
                 **proxy_options(),
+                http=HTTP_PROTOCOL,
             )
         finally:
             if embedded:

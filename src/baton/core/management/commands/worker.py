@@ -6,7 +6,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from baton.core.worker import Ticker, make_worker, periodic_jobs
+from baton.core.worker import make_ticker, make_worker
 
 
 class Command(BaseCommand):
@@ -19,15 +19,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         worker = make_worker(options["interval"])
-        ticker = Ticker(periodic_jobs())
+        ticker = make_ticker(worker)
 
         def stop(signum, frame):
-            worker.running = False
+            worker.stop()
             ticker.stop()
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         self.stdout.write(f"Baton worker {worker.worker_id} started; Ctrl+C to stop.")
+        self.stdout.flush()
         ticker.start()
+        # Supervised: errors are logged and the loop restarts with back-off; it returns
+        # only when stopped.
         worker.run()
+        ticker.stop()
         self.stdout.write("Worker stopped.")

@@ -96,6 +96,18 @@ def test_nul_characters_are_removed_everywhere(client, inbox):
     assert stored.raw["text"]["body"] == "zerobyte"
 
 
+def test_a_dead_letter_with_nuls_and_surrogates_is_itself_storable(client, inbox):
+    payload = load_sample("status_failed_131047_reengagement.json")
+    value_of(payload)["metadata"]["phone_number_id"] = PNID
+    value_of(payload)["statuses"][0].update(id="wamid.marker", status="read", note="a\x00b")
+    body = meta_bytes(with_good_message(payload)).replace(b"wamid.marker", b"wamid.\\ud800marker")
+    response = post_webhook(client, body)
+    assert_good_message_stored(response)
+    letter = DeadLetter.objects.get(reason="unknown_message")
+    assert letter.payload["status"]["id"] == "wamid.\ufffdmarker"
+    assert letter.payload["status"]["note"] == "ab"
+
+
 def test_lone_surrogates_are_replaced(client, inbox):
     body = meta_bytes(with_good_message(text_message(text={"body": "x"})))
     body = body.replace(b'"body":"x"', b'"body":"half \\ud83d of an emoji \\ude00"')

@@ -179,9 +179,13 @@ def _profile_fields(profile: ContactProfile | None) -> dict[str, str]:
     if profile is None:
         return {"profile_name": "", "username": "", "parent_user_id": ""}
     return {
-        field: getattr(profile, field)[: Contact._meta.get_field(field).max_length]
+        field: getattr(profile, field)[: contact_column_length(field)]
         for field in ("profile_name", "username", "parent_user_id")
     }
+
+
+def contact_column_length(field: str) -> int:
+    return int(getattr(Contact._meta.get_field(field), "max_length", 0) or 0)
 
 
 class Opened(StrEnum):
@@ -442,8 +446,9 @@ def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Cont
 
 def is_plausible_wa_id(value: Any) -> bool:
     """A phone number as WhatsApp writes it: digits only, and short enough to store."""
-    max_length = Contact._meta.get_field("wa_id").max_length or 0
-    return isinstance(value, str) and value.isdigit() and len(value) <= max_length
+    return (
+        isinstance(value, str) and value.isdigit() and len(value) <= contact_column_length("wa_id")
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, transaction
 from django.db.models import F
@@ -51,10 +51,8 @@ class IngestResult:
     failures: list[str] = field(default_factory=list)
 
 
-class DeadLetterKeeper(Protocol):
-    def __call__(
-        self, reason: DeadLetter.Reason, payload: Any, phone_number_id: str, detail: str
-    ) -> None: ...
+# Where the intake puts what it cannot apply: (reason, payload, phone_number_id, detail).
+DeadLetterKeeper = Callable[[DeadLetter.Reason, Any, str, str], None]
 
 
 def do_store_dead_letter(

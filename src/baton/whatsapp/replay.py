@@ -32,13 +32,15 @@ def webhook_body_for(payload: Any, phone_number_id: str) -> Any:
     if isinstance(payload.get("body"), str):
         # The whole POST was kept as text because it could not even be decoded.
         return json.loads(payload["body"])
-    waba_id = payload.get("waba_id") if isinstance(payload.get("waba_id"), str) else ""
+    kept_waba_id = payload.get("waba_id")
+    waba_id = kept_waba_id if isinstance(kept_waba_id, str) else ""
     if "entry" in payload:
         return {"object": OBJECT, "entry": [payload["entry"]]}
     if "change" in payload:
         return _envelope(waba_id, payload["change"])
     if isinstance(payload.get("value"), dict):
-        field = payload.get("field") if isinstance(payload.get("field"), str) else "messages"
+        kept_field = payload.get("field")
+        field = kept_field if isinstance(kept_field, str) else "messages"
         return _envelope(waba_id, {"field": field, "value": payload["value"]})
     metadata = payload.get("metadata")
     if not isinstance(metadata, dict):

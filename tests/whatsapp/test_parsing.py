@@ -180,13 +180,28 @@ def test_timestamps_are_utc_datetimes():
         {"object": "page", "entry": []},
         {"object": "whatsapp_business_account"},
         {"object": "whatsapp_business_account", "entry": {}},
-        {"object": "whatsapp_business_account", "entry": [{"id": "1"}]},
-        {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]},
     ],
 )
 def test_wrong_envelopes_are_refused(body):
     with pytest.raises(EnvelopeError):
         parse_webhook(body)
+
+
+def test_an_unreadable_entry_or_change_is_set_aside_and_the_rest_parsed():
+    good = load_sample("inbound_text.json")["entry"][0]
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": "1"},
+            7,
+            {"id": "2", "changes": [{"field": "messages"}, "x", *good["changes"]]},
+        ],
+    }
+    batches = parse_webhook(body)
+    assert [bool(b.malformed) for b in batches] == [True, True, True, True, False]
+    assert batches[0].raw_value == {"entry": {"id": "1"}}
+    assert batches[2].raw_value == {"change": {"field": "messages"}}
+    assert [m.wamid for m in batches[-1].messages] == ["wamid.xyzxyz"]
 
 
 def test_broken_items_are_set_aside_not_fatal():

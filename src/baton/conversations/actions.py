@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -139,11 +139,7 @@ def lock_contact(wa_id: str | None, user_id: str | None, profile: ContactProfile
             try:
                 with transaction.atomic():
                     return Contact.objects.create(
-                        user_id=user_id,
-                        wa_id=wa_id,
-                        parent_user_id=profile.parent_user_id if profile else "",
-                        profile_name=profile.profile_name if profile else "",
-                        username=profile.username if profile else "",
+                        user_id=user_id, wa_id=wa_id, **_profile_fields(profile)
                     )
             except IntegrityError:
                 # A concurrent transaction created this contact and committed: read it again.
@@ -162,11 +158,9 @@ def _update_contact_identity(
         changes["user_id"] = user_id
     if wa_id and not contact.wa_id:
         changes["wa_id"] = wa_id
-    if profile:
-        for field in ("profile_name", "username", "parent_user_id"):
-            value = getattr(profile, field)
-            if value and getattr(contact, field) != value:
-                changes[field] = value
+    for field, value in _profile_fields(profile).items():
+        if value and getattr(contact, field) != value:
+            changes[field] = value
     if not changes:
         return
     try:
@@ -177,6 +171,21 @@ def _update_contact_identity(
     else:
         for field, value in changes.items():
             setattr(contact, field, value)
+
+
+def _profile_fields(profile: ContactProfile | None) -> dict[str, str]:
+    """What the profile says about a contact, cut to the columns: a customer's very long
+    display name is still their name, and must not cost them their message."""
+    if profile is None:
+        return {"profile_name": "", "username": "", "parent_user_id": ""}
+    return {
+        field: getattr(profile, field)[: contact_column_length(field)]
+        for field in ("profile_name", "username", "parent_user_id")
+    }
+
+
+def contact_column_length(field: str) -> int:
+    return int(getattr(Contact._meta.get_field(field), "max_length", 0) or 0)
 
 
 class Opened(StrEnum):
@@ -285,7 +294,12 @@ def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
         conversation, opened = _open_conversation_for(inbox, contact)
         reply_to = None
         if inbound.reply_to_wamid:
-            reply_to = Message.objects.filter(wamid=inbound.reply_to_wamid).only("pk").first()
+            reply_to = (
+                messages_of_customer(inbox, contact)
+                .filter(wamid=inbound.reply_to_wamid)
+                .only("pk")
+                .first()
+            )
         media = inbound.media
         message = Message.objects.create(
             conversation=conversation,
@@ -375,11 +389,22 @@ def _touch_conversation_on_inbound(conversation: Conversation, message: Message)
             setattr(conversation, key, value)
 
 
+def messages_of_customer(inbox: Inbox, contact: Contact) -> QuerySet[Message]:
+    """The messages of one customer's chats with one of our numbers: the only ones a message
+    of that customer, arriving on that number, may refer to (reply, react, edit, delete).
+
+    A wamid alone is not enough: customer X must not edit, delete or react to customer V's
+    message, and a webhook of number B must not reach a chat of number A.
+    """
+    return Message.objects.filter(conversation__inbox=inbox, conversation__contact=contact)
+
+
 def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Contact) -> None:
     """Reactions, edits, revokes and number changes also change earlier records."""
     content = inbound.content
+    inbox = message.conversation.inbox
     if inbound.type == MessageType.REACTION and content.get("message_id"):
-        target = Message.objects.filter(wamid=content["message_id"]).first()
+        target = messages_of_customer(inbox, contact).filter(wamid=content["message_id"]).first()
         if target is not None:
             reactions = dict(target.reactions)
             if content.get("emoji"):
@@ -392,9 +417,12 @@ def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Cont
     elif inbound.type in (MessageType.EDIT, MessageType.REVOKE) and content.get(
         "original_message_id"
     ):
-        target = Message.objects.filter(
-            wamid=content["original_message_id"], direction=Direction.INBOUND
-        ).first()
+        # Only the customer's own messages can be edited or deleted by the customer.
+        target = (
+            messages_of_customer(inbox, contact)
+            .filter(wamid=content["original_message_id"], direction=Direction.INBOUND)
+            .first()
+        )
         if target is not None:
             new_content = dict(target.content)
             if inbound.type == MessageType.EDIT:
@@ -408,12 +436,19 @@ def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Cont
             target.content = new_content
             notify_message(target, EventType.MESSAGE_UPDATED)
     elif inbound.type == MessageType.SYSTEM and content.get("type") == "user_changed_number":
-        new_wa_id = str(content.get("wa_id") or "")
+        new_wa_id = content.get("wa_id")
         if (
-            new_wa_id
+            is_plausible_wa_id(new_wa_id)
             and not Contact.objects.filter(wa_id=new_wa_id).exclude(pk=contact.pk).exists()
         ):
             Contact.objects.filter(pk=contact.pk).update(wa_id=new_wa_id, updated_at=timezone.now())
+
+
+def is_plausible_wa_id(value: Any) -> bool:
+    """A phone number as WhatsApp writes it: digits only, and short enough to store."""
+    return (
+        isinstance(value, str) and value.isdigit() and len(value) <= contact_column_length("wa_id")
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -424,18 +459,23 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
     """Move an outbound message's status forward; never backwards, never out of `failed`.
 
     Returns the message, or None when no message of ours matches (caller dead-letters it).
+    Only messages sent from ``inbox`` are considered: a status arriving through another
+    number's webhook never changes them.
     """
     new_status = DeliveryStatus(update.status)
     rank = STATUS_RANK[new_status]
+    sent_from_inbox = Message.objects.filter(
+        conversation__inbox=inbox, direction=Direction.OUTBOUND
+    )
     with transaction.atomic():
-        message = Message.objects.filter(wamid=update.wamid).select_related("conversation").first()
+        message = sent_from_inbox.filter(wamid=update.wamid).select_related("conversation").first()
         if message is None and update.callback_data.startswith("baton:"):
             # The send's response was lost (crash, timeout) but WhatsApp accepted it: our own
             # id, echoed in biz_opaque_callback_data, ties the status to the message.
             our_id = update.callback_data.removeprefix("baton:")
-            if our_id.isdigit():
+            if our_id.isdigit() and len(our_id) < 19:
                 message = (
-                    Message.objects.filter(pk=int(our_id), direction=Direction.OUTBOUND)
+                    sent_from_inbox.filter(pk=int(our_id))
                     .filter(Q(wamid__isnull=True) | Q(wamid=update.wamid))
                     .select_related("conversation")
                     .first()
@@ -459,7 +499,7 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
         if new_status == DeliveryStatus.FAILED:
             error = update.errors[0] if update.errors else None
             fields["error_code"] = error.code if error else None
-            fields["error_title"] = (error.title if error else "") or "Failed"
+            fields["error_title"] = ((error.title if error else "") or "Failed")[:255]
             fields["error_details"] = (error.details if error else "") or ""
         # Conditional update: only a higher rank wins, so reordered or repeated webhooks
         # (a late `delivered` after `read`) change nothing, and `failed` (rank 9) is final.

@@ -264,7 +264,8 @@ class Message(models.Model):
     )
     reactions = models.JSONField(default=dict, blank=True)
     # Media
-    media_id = models.CharField(max_length=128, blank=True)
+    # Unbounded: an id cut to fit would name some other media, or none.
+    media_id = models.TextField(blank=True)
     media_mime_type = models.CharField(max_length=128, blank=True)
     media_sha256 = models.CharField(max_length=128, blank=True)
     media_filename = models.CharField(max_length=255, blank=True)

@@ -1,18 +1,44 @@
-"""Writes for the WhatsApp channel: applying webhook bodies and keeping dead letters."""
+"""Writes for the WhatsApp channel: applying webhook bodies, keeping and replaying dead letters.
+
+What a webhook POST promises Meta (see ``views.whatsapp_webhook``): a 200 only once every
+item of the body is committed, as a message, a status or a dead letter. Each item commits in
+its own transaction; a transient database error is retried, and if the database stays away
+the POST fails (``StorageUnavailable``, a 503) so that Meta redelivers it. Items committed
+before that stay committed, and their redelivery is a no-op (the wamid is unique).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from baton.conversations.actions import do_apply_status, do_receive_message
-from baton.whatsapp.models import DeadLetter, Inbox
-from baton.whatsapp.parsing import ChangeBatch
+from baton.core.db.transient import is_transient_error, run_with_retries
+from baton.whatsapp.models import DeadLetter, Inbox, ReplayOutcome
+from baton.whatsapp.parsing import ChangeBatch, EnvelopeError, parse_webhook
+from baton.whatsapp.replay import NotReplayable, webhook_body_for
+from baton.whatsapp.sanitise import storable_json, storable_text
 
 logger = logging.getLogger("baton.whatsapp")
+
+T = TypeVar("T")
+
+MAX_DETAIL_LENGTH = 2000
+
+
+class StorageUnavailable(Exception):
+    """The database stayed unreachable through the retries: what follows was not applied."""
+
+    def __init__(self, what: str, result: IngestResult) -> None:
+        super().__init__(f"database unavailable while storing {what}")
+        self.result = result
 
 
 @dataclass
@@ -21,100 +47,260 @@ class IngestResult:
     duplicates: int = 0
     statuses_applied: int = 0
     dead_letters: int = 0
+    # Filled only when a replay collects dead letters instead of storing them.
+    failures: list[str] = field(default_factory=list)
+
+
+# Where the intake puts what it cannot apply: (reason, payload, phone_number_id, detail).
+DeadLetterKeeper = Callable[[DeadLetter.Reason, Any, str, str], None]
 
 
 def do_store_dead_letter(
     reason: DeadLetter.Reason, payload: Any, phone_number_id: str = "", detail: str = ""
 ) -> None:
-    DeadLetter.objects.create(
-        reason=reason, payload=payload, phone_number_id=phone_number_id, detail=detail[:2000]
-    )
+    """Keep what could not be applied, with its raw JSON made storable."""
+    fields = {
+        "reason": reason,
+        "phone_number_id": storable_text(phone_number_id)[
+            : DeadLetter._meta.get_field("phone_number_id").max_length
+        ],
+        "detail": storable_text(detail)[:MAX_DETAIL_LENGTH],
+    }
+    try:
+        with transaction.atomic():
+            DeadLetter.objects.create(payload=storable_json(payload), **fields)
+    except DatabaseError as exc:
+        if is_transient_error(exc):
+            raise
+        # Should storable_json have missed a case, the letter still keeps what came.
+        logger.exception("dead letter payload not storable as JSON; keeping it as text")
+        with transaction.atomic():
+            as_text = {"unstorable": storable_text(repr(payload))}
+            DeadLetter.objects.create(payload=as_text, **fields)
     logger.warning("dead letter (%s) for number %r: %s", reason, phone_number_id, detail)
 
 
-def do_ingest_webhook(batches: list[ChangeBatch]) -> IngestResult:
+def do_ingest_payload(payload: Any, *, keep: DeadLetterKeeper | None = None) -> IngestResult:
+    """Apply one decoded webhook body: made storable, parsed, every change applied.
+
+    Raises EnvelopeError when it is not a WhatsApp webhook at all, StorageUnavailable when
+    the database stays away.
+    """
+    return do_ingest_webhook(parse_webhook(storable_json(payload)), keep=keep)
+
+
+def do_ingest_unreadable_body(text: str, why: str) -> IngestResult:
+    """A signed body that cannot even be decoded (nested too deeply): kept whole as text."""
+    result = IngestResult()
+    _durably(
+        lambda: do_store_dead_letter(DeadLetter.Reason.PROCESSING_ERROR, {"body": text}, "", why),
+        "an unreadable body",
+        result,
+    )
+    result.dead_letters += 1
+    return result
+
+
+def do_ingest_webhook(
+    batches: list[ChangeBatch], *, keep: DeadLetterKeeper | None = None
+) -> IngestResult:
     """Apply every change of one webhook POST. Returns when all of it is committed.
 
     Each message commits in its own short transaction that locks only its contact, so two
     POSTs carrying messages of the same customers in a different order cannot deadlock.
-    Anything that cannot be applied is kept in the dead-letter table, never dropped.
+    Anything that cannot be applied goes to ``keep`` (the dead-letter table unless a replay
+    collects it), never dropped; an unexpected error is logged with its traceback.
     """
     result = IngestResult()
+    store = keep or do_store_dead_letter
+
+    def dead_letter(reason: DeadLetter.Reason, payload: Any, pnid: str, detail: str) -> None:
+        _durably(lambda: store(reason, payload, pnid, detail), "a dead letter", result)
+        result.dead_letters += 1
+        if keep is not None:
+            result.failures.append(f"{reason.label}: {detail}")
+
     inboxes: dict[str, Inbox | None] = {}
     for batch in batches:
+        pnid = batch.phone_number_id
+        if batch.malformed:
+            payload = {"waba_id": batch.waba_id, **batch.raw_value}
+            dead_letter(DeadLetter.Reason.PROCESSING_ERROR, payload, pnid, batch.malformed)
+            continue
         if batch.webhook_field != "messages":
-            do_store_dead_letter(
+            dead_letter(
                 DeadLetter.Reason.UNSUPPORTED_FIELD,
-                {"field": batch.webhook_field, "value": batch.raw_value},
-                batch.phone_number_id,
+                {"waba_id": batch.waba_id, "field": batch.webhook_field, "value": batch.raw_value},
+                pnid,
                 f"webhook field {batch.webhook_field!r} is not handled",
             )
-            result.dead_letters += 1
             continue
-        if batch.phone_number_id not in inboxes:
-            inboxes[batch.phone_number_id] = Inbox.objects.filter(
-                phone_number_id=batch.phone_number_id, is_active=True
-            ).first()
-        inbox = inboxes[batch.phone_number_id]
+        if pnid not in inboxes:
+            inboxes[pnid] = _durably(partial(_active_inbox, pnid), "the inbox lookup", result)
+        inbox = inboxes[pnid]
         if inbox is None:
-            do_store_dead_letter(
+            dead_letter(
                 DeadLetter.Reason.UNKNOWN_NUMBER,
                 {"waba_id": batch.waba_id, "value": batch.raw_value},
-                batch.phone_number_id,
+                pnid,
                 "no active inbox has this phone_number_id",
             )
-            result.dead_letters += 1
             continue
+        context = _item_context(batch)
         for item, error in batch.unparsable:
-            do_store_dead_letter(
-                DeadLetter.Reason.PROCESSING_ERROR, item, batch.phone_number_id, error
-            )
-            result.dead_letters += 1
+            dead_letter(DeadLetter.Reason.PROCESSING_ERROR, {**item, **context}, pnid, error)
         if batch.errors and not batch.messages and not batch.statuses:
-            do_store_dead_letter(
+            dead_letter(
                 DeadLetter.Reason.API_ERROR,
-                {"errors": [e.as_dict() for e in batch.errors]},
-                batch.phone_number_id,
+                {"errors": [e.as_dict() for e in batch.errors], **context},
+                pnid,
                 "; ".join(f"({e.code}) {e.title}" for e in batch.errors),
             )
-            result.dead_letters += 1
         for inbound in batch.messages:
-            try:
-                stored = do_receive_message(inbox, inbound)
-            except Exception as exc:
-                logger.exception("could not store message %s", inbound.wamid)
-                do_store_dead_letter(
+            stored = _apply_item(
+                partial(do_receive_message, inbox, inbound),
+                f"message {inbound.wamid}",
+                result,
+                on_error=partial(
+                    dead_letter,
                     DeadLetter.Reason.PROCESSING_ERROR,
-                    {"message": inbound.raw},
-                    batch.phone_number_id,
-                    f"{exc.__class__.__name__}: {exc}",
-                )
-                result.dead_letters += 1
+                    {"message": inbound.raw, **context},
+                    pnid,
+                ),
+            )
+            if stored is _FAILED:
                 continue
             if stored is None:
                 result.duplicates += 1
             else:
                 result.messages_stored += 1
         for status in batch.statuses:
-            try:
-                applied = do_apply_status(inbox, status)
-            except Exception as exc:
-                logger.exception("could not apply status %s", status.wamid)
-                applied = None
-                detail = f"{exc.__class__.__name__}: {exc}"
-                reason = DeadLetter.Reason.PROCESSING_ERROR
-            else:
-                detail = f"no message with wamid {status.wamid}"
-                reason = DeadLetter.Reason.UNKNOWN_MESSAGE
+            applied = _apply_item(
+                partial(do_apply_status, inbox, status),
+                f"status {status.wamid}",
+                result,
+                on_error=partial(
+                    dead_letter,
+                    DeadLetter.Reason.PROCESSING_ERROR,
+                    {"status": status.raw, **context},
+                    pnid,
+                ),
+            )
+            if applied is _FAILED:
+                continue
             if applied is None:
-                with transaction.atomic():
-                    do_store_dead_letter(
-                        reason, {"status": status.raw}, batch.phone_number_id, detail
-                    )
-                result.dead_letters += 1
+                dead_letter(
+                    DeadLetter.Reason.UNKNOWN_MESSAGE,
+                    {"status": status.raw, **context},
+                    pnid,
+                    f"no message sent from this number has wamid {status.wamid}",
+                )
             else:
                 result.statuses_applied += 1
     return result
+
+
+_FAILED: Any = object()  # what _apply_item returns for an item it dead-lettered
+
+
+def _active_inbox(phone_number_id: str) -> Inbox | None:
+    return Inbox.objects.filter(phone_number_id=phone_number_id, is_active=True).first()
+
+
+def _item_context(batch: ChangeBatch) -> dict[str, Any]:
+    """What a replay of one item needs besides the item: its number and sender profiles."""
+    context: dict[str, Any] = {"waba_id": batch.waba_id}
+    metadata = batch.raw_value.get("metadata")
+    if isinstance(metadata, dict):
+        context["metadata"] = metadata
+    contacts = batch.raw_value.get("contacts")
+    if isinstance(contacts, list):
+        context["contacts"] = contacts
+    return context
+
+
+def _durably(work: Callable[[], T], what: str, result: IngestResult) -> T:
+    """``work`` retried through transient database errors, else StorageUnavailable."""
+    try:
+        return run_with_retries(work, what=f"storing {what}")
+    except DatabaseError as exc:
+        if is_transient_error(exc):
+            raise StorageUnavailable(what, result) from exc
+        raise
+
+
+def _apply_item(
+    work: Callable[[], T], what: str, result: IngestResult, *, on_error: Callable[[str], None]
+) -> T:
+    """Run one item's transaction; a permanent error dead-letters the item, logged in full."""
+    try:
+        return _durably(work, what, result)
+    except StorageUnavailable:
+        raise
+    except Exception as exc:
+        logger.exception("could not apply %s", what)
+        on_error(f"{exc.__class__.__name__}: {exc}")
+        return _FAILED
+
+
+# ------------------------------------------------------------------------------------------
+# Replaying dead letters
+
+
+@dataclass
+class ReplayReport:
+    letter_id: int
+    outcome: ReplayOutcome
+    detail: str
+
+
+def do_replay_dead_letter(letter: DeadLetter) -> ReplayReport:
+    """Run a dead letter's payload through the webhook intake again and record the outcome.
+
+    Nothing new is dead-lettered by a replay: what still fails is reported on this letter.
+    Replaying again is harmless: stored messages come back as duplicates (unique wamid), and
+    statuses only ever move forward. StorageUnavailable leaves the letter untouched.
+    """
+    collected: list[str] = []
+
+    def collect(reason: DeadLetter.Reason, payload: Any, pnid: str, detail: str) -> None:
+        collected.append(detail)
+
+    try:
+        body = webhook_body_for(letter.payload, letter.phone_number_id)
+        result = do_ingest_payload(body, keep=collect)
+    except StorageUnavailable:
+        raise
+    except (NotReplayable, EnvelopeError, ValueError, RecursionError) as exc:
+        outcome, detail = ReplayOutcome.FAILED, f"cannot replay: {exc}"
+    else:
+        outcome, detail = _replay_outcome(result)
+
+    def record() -> None:
+        DeadLetter.objects.filter(pk=letter.pk).update(
+            replayed_at=timezone.now(),
+            replay_count=F("replay_count") + 1,
+            replay_outcome=outcome,
+            replay_detail=detail[:MAX_DETAIL_LENGTH],
+        )
+
+    _durably(record, f"the replay of dead letter {letter.pk}", IngestResult())
+    logger.info("dead letter %s replayed: %s (%s)", letter.pk, outcome, detail)
+    return ReplayReport(letter.pk, outcome, detail)
+
+
+def _replay_outcome(result: IngestResult) -> tuple[ReplayOutcome, str]:
+    counts = (
+        f"{result.messages_stored} stored, {result.duplicates} already stored, "
+        f"{result.statuses_applied} statuses applied"
+    )
+    if result.failures:
+        return ReplayOutcome.FAILED, f"{counts}; still failing: " + "; ".join(result.failures)
+    if result.messages_stored or result.statuses_applied:
+        return ReplayOutcome.STORED, counts
+    if result.duplicates:
+        return ReplayOutcome.DUPLICATE, counts
+    return ReplayOutcome.FAILED, "nothing in it could be applied"
 
 
 def do_ensure_inbox(

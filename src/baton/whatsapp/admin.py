@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from baton.core.admin import AuditedAdmin
-from baton.whatsapp.models import DeadLetter, Inbox, MessageTemplate
+from baton.whatsapp.actions import StorageUnavailable, do_replay_dead_letter
+from baton.whatsapp.models import DeadLetter, Inbox, MessageTemplate, ReplayOutcome
 
 
 @admin.register(Inbox)
@@ -11,9 +14,41 @@ class InboxAdmin(AuditedAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "reason", "phone_number_id", "detail")
-    list_filter = ("reason",)
-    readonly_fields = ("created_at",)
+    list_display = (
+        "created_at",
+        "reason",
+        "phone_number_id",
+        "detail",
+        "replayed_at",
+        "replay_outcome",
+    )
+    list_filter = ("reason", "replay_outcome")
+    readonly_fields = (
+        "created_at",
+        "replayed_at",
+        "replay_count",
+        "replay_outcome",
+        "replay_detail",
+    )
+    actions = ["replay_selected"]
+
+    @admin.action(description="Replay selected", permissions=["change"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
+        counts = dict.fromkeys(ReplayOutcome, 0)
+        for letter in queryset.order_by("created_at", "pk"):
+            try:
+                report = do_replay_dead_letter(letter)
+            except StorageUnavailable as exc:
+                self.message_user(request, f"Stopped: {exc}. Try again later.", messages.ERROR)
+                return
+            counts[report.outcome] += 1
+        self.message_user(
+            request,
+            f"Replayed {sum(counts.values())}: {counts[ReplayOutcome.STORED]} stored, "
+            f"{counts[ReplayOutcome.DUPLICATE]} already stored, "
+            f"{counts[ReplayOutcome.FAILED]} still failing (see each letter's replay detail).",
+            messages.WARNING if counts[ReplayOutcome.FAILED] else messages.SUCCESS,
+        )
 
 
 @admin.register(MessageTemplate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -140,7 +141,10 @@ class GraphClient:
     def download_media(self, media_id: str) -> tuple[bytes, str, str]:
         """Bytes, MIME type and hex sha256 of an inbound media id (URL valid 5 minutes)."""
         meta = self._request(
-            "GET", f"{self.base_url}/{media_id}", params={"phone_number_id": self.phone_number_id}
+            "GET",
+            # The id comes from a webhook: quoted, it can only ever name one Graph object.
+            f"{self.base_url}/{quote(media_id, safe='')}",
+            params={"phone_number_id": self.phone_number_id},
         ).json()
         # The URL must be fetched with the same Bearer token.
         blob = self._request("GET", meta["url"])

@@ -31,6 +31,12 @@ class Inbox(models.Model):
         return f"{self.name} ({self.display_phone_number or self.phone_number_id})"
 
 
+class ReplayOutcome(models.TextChoices):
+    STORED = "stored", "Stored"  # something in it was applied by this replay
+    DUPLICATE = "duplicate", "Already stored"  # everything in it had been applied before
+    FAILED = "failed", "Still cannot be applied"
+
+
 class DeadLetter(models.Model):
     """A webhook item Baton accepted but could not apply; kept so nothing is lost."""
 
@@ -46,7 +52,13 @@ class DeadLetter(models.Model):
     phone_number_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by ``baton deadletters replay`` / the admin action (see actions.do_replay_dead_letter).
     replayed_at = models.DateTimeField(null=True, blank=True)
+    replay_count = models.PositiveIntegerField(default=0)
+    replay_outcome = models.CharField(
+        max_length=16, choices=ReplayOutcome.choices, blank=True, help_text="Of the last replay."
+    )
+    replay_detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -18,6 +18,7 @@ What happens if the process dies mid-send (the issue's question, answered here):
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from baton.conversations.actions import (
 from baton.conversations.models import DeliveryStatus, Direction, MediaState, Message
 from baton.whatsapp.errors import human_reason
 from baton.whatsapp.graph import GraphClient, GraphRequestError, OutcomeUnknown, RequestNeverSent
+from baton.whatsapp.sanitise import storage_filename
 
 logger = logging.getLogger("baton.whatsapp.tasks")
 
@@ -157,7 +159,10 @@ def download_media(message_id: int, attempt: int = 1) -> str:
         do_fail_media(message, str(exc))
         return "failed"
     extension = _extension_for(mime or message.media_mime_type)
-    filename = message.media_filename or f"{message.type}-{message.pk}{extension}"
+    # The shown name stays media_filename; on disk only a short, byte-bounded form of it.
+    filename = storage_filename(message.media_filename) or f"{message.type}-{message.pk}"
+    if not os.path.splitext(filename)[1]:
+        filename += extension
     do_store_media(message, content, mime, filename)
     return f"stored {len(content)} bytes"
 

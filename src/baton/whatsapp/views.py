@@ -11,8 +11,13 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from baton.whatsapp.actions import do_ingest_webhook
-from baton.whatsapp.parsing import EnvelopeError, parse_webhook
+from baton.whatsapp.actions import (
+    IngestResult,
+    StorageUnavailable,
+    do_ingest_payload,
+    do_ingest_unreadable_body,
+)
+from baton.whatsapp.parsing import EnvelopeError
 from baton.whatsapp.signature import is_valid_signature
 
 logger = logging.getLogger("baton.whatsapp.webhook")
@@ -44,8 +49,8 @@ def _verify(request: HttpRequest) -> HttpResponse:
 
 
 def _receive(request: HttpRequest) -> HttpResponse:
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
+    body = _read_body(request)
+    if body is None:
         return _error(413, "payload larger than 3 MB")
     signature = request.headers.get("X-Hub-Signature-256")
     if not signature:
@@ -55,25 +60,60 @@ def _receive(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook refused: bad signature (from %s)", _peer(request))
         return _error(403, "X-Hub-Signature-256 does not match the body")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        logger.warning("webhook refused: malformed JSON: %s", exc)
-        return _error(400, f"body is not valid JSON: {exc}")
-    try:
-        batches = parse_webhook(payload)
+        try:
+            payload = json.loads(body)
+        except RecursionError:
+            # Signed, so Meta's: kept whole rather than refused (a 4xx loses it for good).
+            text = body.decode("utf-8", errors="replace")
+            result = do_ingest_unreadable_body(text, "body nested too deeply to decode")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            logger.warning("webhook refused: malformed JSON: %s", exc)
+            return _error(400, f"body is not valid JSON: {exc}")
+        else:
+            result = do_ingest_payload(payload)
     except EnvelopeError as exc:
         logger.warning("webhook refused: %s", exc)
         return _error(400, f"not a WhatsApp webhook envelope: {exc}")
-    result = do_ingest_webhook(batches)
+    except StorageUnavailable as exc:
+        # Never a 200 for what was not stored: Meta redelivers the whole body later, and
+        # what this attempt already committed comes back as duplicates.
+        logger.exception("webhook answered 503: %s", exc)
+        return JsonResponse(
+            {"error": "storage temporarily unavailable; redeliver later", **_counts(exc.result)},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     # Everything is committed by now; only now may Meta consider it delivered.
-    return JsonResponse(
-        {
-            "stored": result.messages_stored,
-            "duplicates": result.duplicates,
-            "statuses": result.statuses_applied,
-            "dead_letters": result.dead_letters,
-        }
-    )
+    return JsonResponse(_counts(result))
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is over Meta's 3 MB.
+
+    Read from the stream, not ``request.body``: that refuses anything over Django's global
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), which is right for forms but below what Meta
+    sends, and raising it would raise it for every form and API endpoint too.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := request.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _counts(result: IngestResult) -> dict[str, int]:
+    return {
+        "stored": result.messages_stored,
+        "duplicates": result.duplicates,
+        "statuses": result.statuses_applied,
+        "dead_letters": result.dead_letters,
+    }
 
 
 def _peer(request: HttpRequest) -> str:

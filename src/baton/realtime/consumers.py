@@ -10,6 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user
 
 from baton.core.inputs import whole_number
 from baton.realtime.events import (
@@ -50,8 +51,6 @@ def _current_user(session_key: str | None) -> Any:
 
     Reads the session afresh: the one in the scope was loaded when the socket connected.
     """
-    from django.contrib.auth import get_user
-
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     return get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
 
@@ -152,6 +151,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.revoked:
+            return
         action = content.get("action") if isinstance(content, dict) else None
         conversation_id = whole_number(str(content.get("conversation_id", ""))) if action else None
         if action in ("watch", "viewing", "typing") and conversation_id is not None:

@@ -20,7 +20,6 @@ django_wsgi_app = get_wsgi_application()
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
@@ -29,6 +28,7 @@ from starlette.staticfiles import StaticFiles  # noqa: E402
 
 from baton.core.request_limits import BufferedRequestBody  # noqa: E402
 from baton.realtime.events import register_server_loop  # noqa: E402
+from baton.realtime.origin import SameOriginValidator  # noqa: E402
 from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # Static files are served straight from the installed apps' static/ folders (no
@@ -57,9 +57,9 @@ django_http = BufferedRequestBody(
 router = ProtocolTypeRouter(
     {
         "http": django_http,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Not Channels' AllowedHostsOriginValidator: with ALLOWED_HOSTS="*" it lets any
+        # site open a socket with the agent's cookie (see realtime.origin).
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -15,7 +15,13 @@ from tests.conftest import make_user
 @pytest.fixture
 def published(monkeypatch):
     sent: list[tuple[dict, list[str]]] = []
-    monkeypatch.setattr(events, "publish", lambda message, groups: sent.append((message, groups)))
+
+    def publish(message: dict, groups: list[str]) -> None:
+        # Creating a user's memberships re-checks their (not yet open) sockets: not presence.
+        if message["event"]["type"] != events.EventType.ACCESS_CHANGED:
+            sent.append((message, groups))
+
+    monkeypatch.setattr(events, "publish", publish)
     return sent
 
 

@@ -71,14 +71,20 @@ def test_crud(client, sales, inbox, manager):
         "maria",
     )
     make_rule("global", {"all": []}, {"team": "Sales"})
-    listed = send(client, "get", "/routing/rules", manager).json()
+    admin = auth("root", "admin")
+    listed = send(client, "get", "/routing/rules", admin).json()
     assert [r["name"] for r in listed] == ["Sales button", "global"]
+    # Every-inbox rules reach every team: admins only, not even listed to managers.
+    listed = send(client, "get", "/routing/rules", manager).json()
+    assert [r["name"] for r in listed] == ["Sales button"]
     assert [
         r["name"]
         for r in send(client, "get", f"/routing/rules?inbox_id={inbox.pk}", manager).json()
     ] == ["Sales button"]
     changed = {**RULE, "name": "Renamed", "enabled": False, "actions": {"priority": 3}}
     response = send(client, "put", f"/routing/rules/{created['id']}", manager, changed)
+    assert response.status_code == 403  # to every inbox: admins only
+    response = send(client, "put", f"/routing/rules/{created['id']}", admin, changed)
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["enabled"], response.json()["inbox_id"]) == (
         "Renamed",
@@ -86,16 +92,18 @@ def test_crud(client, sales, inbox, manager):
         None,
     )
     assert response.json()["position"] == 1  # moved to the every-inbox list, at its end
-    assert send(client, "delete", f"/routing/rules/{created['id']}", manager).status_code == 204
-    assert send(client, "delete", f"/routing/rules/{created['id']}", manager).status_code == 404
+    assert send(client, "delete", f"/routing/rules/{created['id']}", manager).status_code == 403
+    assert send(client, "delete", f"/routing/rules/{created['id']}", admin).status_code == 204
+    assert send(client, "delete", f"/routing/rules/{created['id']}", admin).status_code == 404
     assert send(client, "put", "/routing/rules/999", manager, RULE).status_code == 404
     rule_changes = AuditEvent.objects.filter(kind=EventKind.CONFIG, data__has_key="before")
     assert rule_changes.count() == 4
 
 
-def test_invalid_rule_is_a_typed_400_listing_every_problem(client, sales, manager):
+def test_invalid_rule_is_a_typed_400_listing_every_problem(client, sales, inbox, manager):
     body = {
         "name": "Broken",
+        "inbox_id": inbox.pk,
         "conditions": {
             "any": [
                 {"field": "message.body", "op": "equals", "value": "x"},
@@ -142,7 +150,11 @@ def test_dry_run(client, sales, inbox, manager):
     assert row["decision"]["strategy"] == "round_robin"
     assert body["sample_matched"] is True
     assert body["sample"]["rule"] == "Sales button"
+    # A sample without an inbox tries the every-inbox rules: admins only.
     response = send(client, "post", "/routing/dry-run", manager, {"sample": {"text": "hi"}})
+    assert response.status_code == 403
+    admin = auth("root", "admin")
+    response = send(client, "post", "/routing/dry-run", admin, {"sample": {"text": "hi"}})
     assert response.json()["sample_matched"] is False
     assert send(client, "post", "/routing/dry-run", manager, {"limit": 0}).status_code == 422
 

@@ -21,8 +21,9 @@ EVERYTHING = {"all": []}
 
 
 @pytest.fixture
-def manager(db):
-    return make_user("maria", role="manager")
+def admin(db):
+    # Every-inbox rules are admins' (team walls: tests/routing/test_team_walls.py).
+    return make_user("maria", role="admin")
 
 
 @pytest.fixture
@@ -37,13 +38,13 @@ def config_events():
     )
 
 
-def test_create_change_delete_are_audited_with_before_and_after(manager, sales):
-    rule = make_rule("Sales", EVERYTHING, {"team": "Sales"}, actor=manager)
+def test_create_change_delete_are_audited_with_before_and_after(admin, sales):
+    rule = make_rule("Sales", EVERYTHING, {"team": "Sales"}, actor=admin)
     rule.actions = {"team": "Sales", "priority": 2}
-    do_save_routing_rule(rule, manager)
-    do_delete_routing_rule(rule, manager)
+    do_save_routing_rule(rule, admin)
+    do_delete_routing_rule(rule, admin)
     created, changed, deleted = config_events()
-    assert all(e.conversation_id is None and e.actor == manager for e in (created, changed))
+    assert all(e.conversation_id is None and e.actor == admin for e in (created, changed))
     assert created.data["before"] is None
     assert created.data["after"]["actions"] == {"team": "Sales"}
     assert changed.data["before"]["actions"] == {"team": "Sales"}
@@ -54,41 +55,41 @@ def test_create_change_delete_are_audited_with_before_and_after(manager, sales):
     assert not RoutingRule.objects.exists()
 
 
-def test_invalid_rule_is_refused_and_nothing_is_written(manager):
+def test_invalid_rule_is_refused_and_nothing_is_written(admin):
     rule = RoutingRule(
         name="Broken",
         conditions={"field": "message.body", "op": "equals", "value": "x"},
         actions={"team": "Nope"},
     )
     with pytest.raises(InvalidInput) as info:
-        do_save_routing_rule(rule, manager)
+        do_save_routing_rule(rule, admin)
     assert len(info.value.details["errors"]) == 2
     assert not RoutingRule.objects.exists()
     assert config_events() == []
     with pytest.raises(InvalidInput, match="needs a name"):
-        do_save_routing_rule(RoutingRule(name=" ", conditions=EVERYTHING, actions={}), manager)
+        do_save_routing_rule(RoutingRule(name=" ", conditions=EVERYTHING, actions={}), admin)
 
 
-def test_new_rules_go_last_and_moving_renumbers(manager, sales):
+def test_new_rules_go_last_and_moving_renumbers(admin, sales):
     inbox = make_inbox()
     a, b, c = (make_rule(n, EVERYTHING, {"team": "Sales"}, inbox=inbox) for n in "abc")
     make_rule("global", EVERYTHING, {"team": "Sales"})
     assert [r.position for r in (a, b, c)] == [0, 1, 2]
     RoutingRule.objects.filter(pk__in=[a.pk, b.pk, c.pk]).update(position=5)  # legacy ties
-    do_move_routing_rule(c, manager, -1)
+    do_move_routing_rule(c, admin, -1)
     order = list(RoutingRule.objects.filter(inbox=inbox).order_by("position"))
     assert [r.name for r in order] == ["a", "c", "b"]
-    do_move_routing_rule(a, manager, -1)  # already first: nothing happens
+    do_move_routing_rule(a, admin, -1)  # already first: nothing happens
     assert config_events()[-1].data["after"]["order"] == [a.pk, c.pk, b.pk]
     moved_to_global = RoutingRule.objects.get(pk=b.pk)
     moved_to_global.inbox = None
-    do_save_routing_rule(moved_to_global, manager)
+    do_save_routing_rule(moved_to_global, admin)
     assert moved_to_global.position == 1  # end of the every-inbox list
 
 
-def test_business_hours_audit_and_one_default(manager):
+def test_business_hours_audit_and_one_default(admin):
     hours = make_hours("Europe/Berlin", {"mon": [["09:00", "17:00"]]})
-    do_delete_business_hours(hours, manager)
+    do_delete_business_hours(hours, admin)
     kinds = [
         (e.data["object"], e.data["before"] is None, e.data["after"] is None)
         for e in config_events()

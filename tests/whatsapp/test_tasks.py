@@ -170,6 +170,7 @@ def test_crash_after_claim_is_shown_unconfirmed_and_never_resent(conversation, s
         direction="outbound",
         type="text",
         text="lost in a crash",
+        author=conversation.owner,  # the send-time lock checks the author still owns it
         status="queued",
         request={
             "messaging_product": "whatsapp",

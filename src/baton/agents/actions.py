@@ -63,6 +63,59 @@ def do_create_user(
     return user
 
 
+# ------------------------------------------------------------------------------------------
+# Access: each of these also re-scopes or closes the user's open sockets, on commit
+# (``agents.signals`` fires for the saves and deletes below, as for the admin's).
+
+
+def do_deactivate_user(user: User, actor: User | None = None) -> None:
+    """The user can no longer sign in, use the API or listen: their open sockets close."""
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        record_config_change(actor, user, "deactivated", {"is_active": False})
+
+
+def do_set_role(user: User, role: str, actor: User | None = None) -> None:
+    """Change what the user is (agent, manager, admin); admins are superusers, as created."""
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
+    with transaction.atomic():
+        user.role = role
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        record_config_change(actor, user, "changed", {"role": role})
+
+
+def do_add_team_member(
+    user: User, team: Team, *, is_manager: bool = False, actor: User | None = None
+) -> TeamMembership:
+    """Put the user in the team (or change whether they manage it)."""
+    with transaction.atomic():
+        membership, created = TeamMembership.objects.get_or_create(
+            team=team, user=user, defaults={"is_manager": is_manager}
+        )
+        if not created and membership.is_manager != is_manager:
+            membership.is_manager = is_manager
+            membership.save(update_fields=["is_manager"])
+        record_config_change(
+            actor, membership, "created" if created else "changed", {"is_manager": is_manager}, team
+        )
+    return membership
+
+
+def do_remove_team_member(user: User, team: Team, actor: User | None = None) -> bool:
+    """Take the user out of the team; False if they were not in it. Their conversations
+    stay theirs (ownership is not membership); they stop hearing the team's queue."""
+    with transaction.atomic():
+        membership = TeamMembership.objects.filter(team=team, user=user).first()
+        if membership is None:
+            return False
+        record_config_change(actor, membership, "deleted", {}, team)
+        membership.delete()
+    return True
+
+
 def do_create_api_token(user: User) -> str:
     """Create a token and return its key; only the hash is stored, so show it once."""
     raw = ApiToken.generate_key()

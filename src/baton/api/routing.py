@@ -1,4 +1,5 @@
-"""Routing rules in API v1: list, create, replace, delete, and a dry run. Managers only."""
+"""Routing rules in API v1: list, create, replace, delete, and a dry run. Managers only,
+and each manager only within the teams they manage (``routing.queries.TeamWalls``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from baton.api.schemas import ErrorOut, InputSchema
 from baton.core.errors import InvalidInput
 from baton.routing.conditions import Decision
 from baton.routing.models import RoutingRule
-from baton.routing.queries import access_rule, check_manager, get_dry_run, get_sample_decision
+from baton.routing.queries import (
+    access_rule,
+    check_manager,
+    check_may_try_sample,
+    get_configurable_rules,
+    get_dry_run,
+    get_sample_decision,
+)
 from baton.routing.rule_actions import do_delete_routing_rule, do_save_routing_rule
 from baton.whatsapp.models import Inbox
 
@@ -132,12 +140,13 @@ def _decision(decision: Decision | None) -> dict[str, Any] | None:
 
 @api.get("/routing/rules", response={200: list[RuleOut], 403: ErrorOut}, tags=TAGS)
 def list_rules(request: HttpRequest, filters: Query[RuleFilter]):
-    """Every rule, grouped by inbox (every-inbox rules last) in evaluation order."""
+    """The rules you may configure (a manager: those within their teams), grouped by inbox
+    (every-inbox rules last) in evaluation order."""
     check_manager(request.user)
-    qs = RoutingRule.objects.select_related("created_by", "updated_by")
+    rules = get_configurable_rules(request.user)
     if filters.inbox_id is not None:
-        qs = qs.filter(inbox_id=filters.inbox_id)
-    rules = sorted(qs, key=lambda r: (r.inbox_id is None, r.inbox_id or 0, r.position, r.pk))
+        rules = [r for r in rules if r.inbox_id == filters.inbox_id]
+    rules.sort(key=lambda r: (r.inbox_id is None, r.inbox_id or 0, r.position, r.pk))
     return [_rule_out(r) for r in rules]
 
 
@@ -202,6 +211,7 @@ def dry_run(request: HttpRequest, payload: DryRunIn):
     }
     if payload.sample is not None:
         sample = payload.sample
+        check_may_try_sample(request.user, sample.inbox_id)
         decision, _ = get_sample_decision(
             inbox=_inbox(sample.inbox_id),
             text=sample.text,

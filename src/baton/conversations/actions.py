@@ -22,15 +22,18 @@ from baton.conversations.models import (
     CUSTOMER_SERVICE_WINDOW,
     MEDIA_TYPES,
     STATUS_RANK,
+    AuditEvent,
     Contact,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
     Direction,
+    EventKind,
     MediaState,
     Message,
     MessageType,
 )
+from baton.conversations.queries import owner_label
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput, WindowClosed
 from baton.realtime.events import (
@@ -757,11 +760,47 @@ def do_start_send(message_id: int) -> Message | None:
     another worker, failed): the caller must then not send. The uncertainty check is
     enqueued in the same transaction, so a process that dies after the request went out
     still leaves a job that settles the message.
+
+    The lock, again at send time: a message waits in `queued` (an automatic retry, a busy
+    worker) while the conversation may change hands. Under the conversation's row lock —
+    the one take-overs, handoffs and releases take — the author must still own it, else
+    the message fails with the reason (``get_not_sent_reason``) and the new owner may
+    resend it. A take-over therefore either commits before this transaction and the
+    message is refused, or waits for it and the send was already decided. The same rule
+    holds for a bot's messages: they go out only while the bot owns the conversation.
     """
     from baton.whatsapp.tasks import check_uncertain_send
 
     now = timezone.now()
     with transaction.atomic():
+        row = (
+            Message.objects.filter(
+                pk=message_id, direction=Direction.OUTBOUND, status=DeliveryStatus.QUEUED
+            )
+            .values_list("conversation_id", "author_id")
+            .first()
+        )
+        if row is None:
+            return None
+        conversation_id, author_id = row
+        owner_id, status, last_owner_id = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id)
+            .values_list("owner_id", "status", "last_owner_id")
+            .get()
+        )
+        # The author resolving right after replying still means the reply to go out.
+        still_theirs = author_id is not None and (
+            owner_id == author_id
+            or (
+                owner_id is None
+                and status == ConversationStatus.RESOLVED
+                and last_owner_id == author_id
+            )
+        )
+        if not still_theirs:
+            _refuse_send(message_id, conversation_id, author_id, owner_id)
+            return None
         claimed = Message.objects.filter(
             pk=message_id, direction=Direction.OUTBOUND, status=DeliveryStatus.QUEUED
         ).update(
@@ -781,6 +820,56 @@ def do_start_send(message_id: int) -> Message | None:
         ).enqueue(message_id, message.attempts)
         notify_message(message, EventType.MESSAGE_UPDATED)
     return message
+
+
+NOT_SENT_DETAILS = (
+    "Baton did not send it: only the conversation's owner may write to the customer. "
+    "The new owner can resend it."
+)
+
+
+def _refuse_send(
+    message_id: int, conversation_id: int, author_id: int | None, owner_id: int | None
+) -> None:
+    """Fail a queued message whose author lost the conversation (caller holds its lock)."""
+    title = get_not_sent_reason(conversation_id, author_id, owner_id)
+    failed = Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.FAILED,
+        status_rank=STATUS_RANK[DeliveryStatus.FAILED],
+        error_code=None,
+        error_title=title[:255],
+        error_details=NOT_SENT_DETAILS,
+        failed_at=timezone.now(),
+        next_attempt_at=None,
+    )
+    if failed:
+        message = Message.objects.select_related("conversation").get(pk=message_id)
+        notify_message(message, EventType.MESSAGE_UPDATED)
+
+
+def get_not_sent_reason(conversation_id: int, author_id: int | None, owner_id: int | None) -> str:
+    """Why the author may no longer send, from the move that took the conversation from
+    them: "Conversation taken over by Maria (@maria)", "… handed to Bob (@bob)" …"""
+    if author_id is None:
+        return "Not sent: its author no longer exists"
+    moved = (
+        AuditEvent.objects.filter(conversation_id=conversation_id, from_owner_id=author_id)
+        .exclude(to_owner_id=author_id)
+        .select_related("actor", "to_owner", "to_team")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if moved is not None and moved.kind == EventKind.TAKEN_OVER:
+        return f"Conversation taken over by {owner_label(moved.actor or moved.to_owner)}"
+    if moved is not None and moved.to_owner is not None:
+        return f"Conversation handed to {owner_label(moved.to_owner)}"
+    if moved is not None and moved.to_team is not None:
+        return f"Conversation handed to team {moved.to_team.name}"
+    if moved is not None and moved.kind == EventKind.RELEASED:
+        return "Conversation released to the queue"
+    if owner_id is not None:
+        return f"Conversation now owned by {owner_label(User.objects.filter(pk=owner_id).first())}"
+    return "Conversation no longer owned by its author"
 
 
 def do_record_send_accepted(message: Message, wamid: str) -> None:
@@ -841,12 +930,19 @@ def do_fail_message(
 
 
 def do_requeue_failed_message(message: Message, actor: User | None) -> Message:
-    """An agent's explicit "retry" of a failed message: a fresh send of the same request."""
+    """An agent's explicit "retry" of a failed message: a fresh send of the same request.
+
+    By its author, the same message goes back to the queue. By someone else — the new
+    owner after a take-over or handoff — it is a new message of theirs (the send-time lock
+    checks the author), and the failed one stays in the timeline, marked as resent.
+    """
     from baton.whatsapp.tasks import send_outbound_message
 
     with transaction.atomic():
         # A retry is a customer-visible send: the lock applies as to a new reply.
         check_may_send(message.conversation, actor)
+        if actor is not None and message.author_id != actor.pk:
+            return _resend_as(message, actor)
         moved = Message.objects.filter(
             pk=message.pk,
             direction=Direction.OUTBOUND,
@@ -866,6 +962,57 @@ def do_requeue_failed_message(message: Message, actor: User | None) -> Message:
         message.refresh_from_db()
         notify_message(message, EventType.MESSAGE_UPDATED)
     return message
+
+
+def _resend_as(message: Message, actor: User) -> Message:
+    """A copy of a failed message, by ``actor``; inside the caller's transaction, which
+    holds the conversation's lock (``check_may_send``)."""
+    from baton.whatsapp.tasks import send_outbound_message
+
+    original = (
+        Message.objects.select_for_update()
+        .filter(
+            pk=message.pk,
+            direction=Direction.OUTBOUND,
+            status=DeliveryStatus.FAILED,
+            wamid__isnull=True,
+        )
+        .first()
+    )
+    if original is None or original.content.get("resent_as"):
+        raise InvalidInput(
+            "Only a failed message that WhatsApp never accepted, and that nobody resent yet, "
+            "can be retried."
+        )
+    now = timezone.now()
+    copy = Message.objects.create(
+        conversation_id=original.conversation_id,
+        direction=Direction.OUTBOUND,
+        type=original.type,
+        author=actor,
+        text=original.text,
+        reply_to_id=original.reply_to_id,
+        media_id=original.media_id,
+        media_mime_type=original.media_mime_type,
+        media_filename=original.media_filename,
+        media_file=original.media_file.name,
+        media_state=original.media_state,
+        status=DeliveryStatus.QUEUED,
+        status_rank=STATUS_RANK[DeliveryStatus.QUEUED],
+        request=original.request,
+        content={"resent_from": original.pk},
+        timestamp=now,
+    )
+    content = {**original.content, "resent_as": copy.pk}
+    Message.objects.filter(pk=original.pk).update(content=content)
+    original.content = content
+    Conversation.objects.filter(pk=original.conversation_id).update(
+        last_message_at=now, last_message_preview=preview_of(copy.type, copy.text)
+    )
+    send_outbound_message.enqueue(copy.pk)
+    notify_message(original, EventType.MESSAGE_UPDATED)
+    notify_message(copy, EventType.MESSAGE_CREATED)
+    return copy
 
 
 def do_store_media(message: Message, content: bytes, mime_type: str, filename: str) -> None:

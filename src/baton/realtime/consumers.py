@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
 
 from baton.core.inputs import whole_number
 from baton.realtime.events import (
@@ -41,6 +45,17 @@ def _groups_for(user: Any) -> list[str]:
 
 
 @database_sync_to_async
+def _current_user(session_key: str | None) -> Any:
+    """Who the socket's session authenticates *now*, exactly as Django would for a request:
+    anonymous once the user is deactivated or deleted, logged out, or changed password.
+
+    Reads the session afresh: the one in the scope was loaded when the socket connected.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+
+
+@database_sync_to_async
 def _record_connection(user_id: int, delta: int) -> None:
     from baton.agents.actions import do_record_connection
 
@@ -68,13 +83,27 @@ def _may_view(user: Any, conversation_id: int) -> bool:
     return visible_conversations(user).filter(pk=conversation_id).exists()
 
 
+# Close code for "this session may not listen": live.js reloads, which lands on the login page.
+CLOSE_SIGNED_OUT = 4401
+
+
 class EventsConsumer(AsyncJsonWebsocketConsumer):
-    """Joins the groups the user may hear; the client subscribes, then fetches state."""
+    """Joins the groups the user may hear; the client subscribes, then fetches state.
+
+    Access is re-checked whenever it changes (``EventType.ACCESS_CHANGED`` to the user's
+    group, sent by ``agents.signals``): a deactivated or signed-out user's socket is closed,
+    a user removed from a team or demoted stops hearing what they may no longer see.
+    """
+
+    revoked = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            # Accept first so the browser sees the close code (a refused handshake arrives as
+            # 1006, which live.js would retry for ever) — nothing is joined or sent.
+            await self.accept()
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         register_server_loop(asyncio.get_running_loop())
         self.groups_joined = await _groups_for(user)
@@ -89,10 +118,41 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
         if getattr(self, "counted", False):
+            self.counted = False
             await _record_connection(self.scope["user"].pk, -1)
 
+    async def _recheck_access(self) -> bool:
+        """Re-scope the socket to what the user may hear now; close it if nothing. Returns
+        whether the socket stays open."""
+        session = self.scope.get("session")
+        user = await _current_user(getattr(session, "session_key", None))
+        if not user.is_authenticated or user.pk != self.scope["user"].pk:
+            # Stop hearing before anything else: events queued behind this one are dropped.
+            self.revoked = True
+            await self.disconnect(CLOSE_SIGNED_OUT)
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return False
+        self.scope["user"] = user
+        wanted = await _groups_for(user)
+        for group in list(self.groups_joined):
+            if group.startswith("conversation-"):
+                conversation_id = whole_number(group.removeprefix("conversation-"))
+                keep = conversation_id is not None and await _may_view(user, conversation_id)
+            else:
+                keep = group in wanted
+            if not keep:
+                await self._leave(group)
+        for group in wanted:
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        return True
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.revoked:
+            return
         action = content.get("action") if isinstance(content, dict) else None
         conversation_id = whole_number(str(content.get("conversation_id", ""))) if action else None
         if action in ("watch", "viewing", "typing") and conversation_id is not None:
@@ -154,7 +214,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def baton_event(self, message: dict[str, Any]) -> None:
+        if self.revoked:
+            return
         event = message["event"]
+        if event.get("type") == EventType.ACCESS_CHANGED and not await self._recheck_access():
+            return
         if event.get("type") == EventType.CONVERSATION_UPDATED:
             # An ownership or team change may have taken the watched conversation out of
             # this user's sight (handed to another team, a declined cross-team handoff).

@@ -32,6 +32,9 @@ class EventType(StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_CLEARED = "alert.cleared"
     PRESENCE_CHANGED = "presence.changed"
+    # To one user's sockets: their access changed (deactivated, role, teams, password). The
+    # consumer re-checks the session and re-scopes its groups, or closes (see consumers).
+    ACCESS_CHANGED = "access.changed"
     # Ephemeral, sent by the WebSocket consumer itself (no database write, no audit): who
     # has a conversation open and who is typing in it. Clients let them expire.
     CONVERSATION_VIEWING = "conversation.viewing"
@@ -82,6 +85,17 @@ def send_event_on_commit(
     message = {"type": "baton.event", "event": {"type": str(event_type), **payload}}
     targets = sorted(set(groups))
     transaction.on_commit(lambda: publish(message, targets))
+
+
+def notify_access_changed(user_ids: Iterable[int]) -> None:
+    """After commit, make every open socket of these users re-check what it may hear.
+
+    Carries no access data on purpose: the consumer reads the user, the session and the
+    memberships afresh, so an event that arrives late or twice can only be harmless.
+    """
+    ids = sorted(set(user_ids))
+    if ids:
+        send_event_on_commit(EventType.ACCESS_CHANGED, {}, [user_group(i) for i in ids])
 
 
 # Events waiting to be handed to the server loop. Coalescing them means one loop wake-up

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from baton.conversations.queries import managed_team_ids
 from baton.routing.forms import BusinessHoursForm, RoutingRuleForm
 from baton.routing.models import BusinessHours, RoutingRule
 from baton.routing.rule_actions import (
@@ -19,13 +20,36 @@ from baton.routing.rule_actions import (
 )
 
 
+def is_admin(request: HttpRequest) -> bool:
+    return managed_team_ids(request.user) is None
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
+    """Admins only, even for staff accounts given model permissions: the admin lists every
+    team's rules, and the team walls (``routing.queries.TeamWalls``) are for the manager
+    pages. The actions would refuse a manager anyway; this keeps the refusal a clean 403."""
+
     form = RoutingRuleForm
     list_display = ("name", "inbox", "position", "enabled", "updated_by", "updated_at")
     list_filter = ("enabled", "inbox")
     ordering = ("inbox", "position", "id")
     search_fields = ("name",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_admin(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_admin(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_admin(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_admin(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_admin(request) and super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         do_save_routing_rule(obj, request.user)  # type: ignore[arg-type]

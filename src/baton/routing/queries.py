@@ -9,16 +9,19 @@ several ``baton serve`` workers, is not worth its staleness bugs. Measured in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from baton.agents.models import Team, User
+from baton.agents.models import Team, TeamMembership, User
 from baton.conversations.models import Conversation, Direction, Message
+from baton.conversations.queries import managed_team_ids
 from baton.core.errors import NotFound, PermissionDenied
 from baton.routing.conditions import Decision, Hours, Rule, decide, is_within_business_hours
 from baton.routing.models import BusinessHours, RoutingRule
+from baton.whatsapp.models import Inbox
 
 
 def check_manager(user: Any) -> None:
@@ -28,11 +31,149 @@ def check_manager(user: Any) -> None:
 
 
 def access_rule(user: Any, rule_id: int) -> RoutingRule:
+    """The rule, if ``user`` may configure it; 403 (saying why) for another team's rule.
+
+    Rule ids are sequential, so a 404 would hide nothing; the 403 tells a manager who
+    followed an old link whom to ask.
+    """
     check_manager(user)
     rule = RoutingRule.objects.select_related("inbox").filter(pk=rule_id).first()
     if rule is None:
         raise NotFound(f"Routing rule {rule_id} does not exist.")
+    get_team_walls().check_may_configure(user, rule.inbox_id, rule.actions)
     return rule
+
+
+# ------------------------------------------------------------------------------------------
+# Team walls: which teams a rule touches, and who may configure it
+
+
+@dataclass(frozen=True)
+class TeamWalls:
+    """What deciding "the teams a rule touches" needs, read once (see ``teams_touched``).
+
+    ``inbox_team``: the team new conversations of each inbox land in before any rule
+    (the inbox's default team, else the default team; None when there is neither).
+    ``team_ids``: team name → id. ``agent_teams``: username → ids of the user's teams.
+    """
+
+    inbox_team: dict[int, int | None]
+    team_ids: dict[str, int]
+    team_names: dict[int, str]
+    agent_teams: dict[str, frozenset[int]] = field(default_factory=dict)
+    _managed: dict[int, frozenset[int] | None] = field(default_factory=dict, compare=False)
+
+    def managed_by(self, user: Any) -> frozenset[int] | None:
+        """The teams ``user`` manages (None: every team), read once per walls."""
+        if user.pk not in self._managed:
+            managed = managed_team_ids(user)
+            self._managed[user.pk] = None if managed is None else frozenset(managed)
+        return self._managed[user.pk]
+
+    def teams_touched(self, inbox_id: int | None, actions: Any) -> frozenset[int] | None:
+        """The teams a rule touches; None means every team (only admins may configure it).
+
+        A rule touches:
+
+        1. the team it takes conversations from: its inbox's team (``inbox.default_team``,
+           else the default team), because a rule only ever runs for new conversations of
+           its own inbox. A rule for every inbox (no inbox) takes them from every team,
+           and so does a rule whose inbox has no team at all.
+        2. the team it sends them to: ``actions.team``.
+        3. the person it hands them to: ``actions.agent`` must belong to a team of 1 or
+           2; when they do not, every team of theirs is touched too (and a named agent in
+           no team at all makes the rule touch every team).
+
+        Conditions are not consulted: they are ANDed with the inbox scope, so they can only
+        narrow which of those conversations match, never reach others. Priority, labels
+        and strategy stay inside the teams above.
+        """
+        if inbox_id is None:
+            return None
+        source = self.inbox_team.get(inbox_id)
+        if source is None:
+            return None
+        touched = {source}
+        actions = actions if isinstance(actions, Mapping) else {}
+        team = actions.get("team")
+        if isinstance(team, str) and team in self.team_ids:
+            touched.add(self.team_ids[team])
+        agent = actions.get("agent")
+        if isinstance(agent, str) and agent:
+            their_teams = self.agent_teams.get(agent, frozenset())
+            if not their_teams:
+                return None
+            if not their_teams & touched:
+                touched |= their_teams
+        return frozenset(touched)
+
+    def may_configure(self, user: Any, inbox_id: int | None, actions: Any) -> bool:
+        """Admins configure every rule; a manager only rules whose every touched team is
+        one they manage (``conversations.queries.managed_team_ids``)."""
+        if user is None:
+            return True  # the system itself (demo data, migrations)
+        managed = self.managed_by(user)
+        if managed is None:
+            return True
+        touched = self.teams_touched(inbox_id, actions)
+        return touched is not None and touched <= managed
+
+    def check_may_configure(self, user: Any, inbox_id: int | None, actions: Any) -> None:
+        """Raise ``PermissionDenied`` (403) naming what is outside ``user``'s teams."""
+        if self.may_configure(user, inbox_id, actions):
+            return
+        touched = self.teams_touched(inbox_id, actions)
+        if touched is None:
+            raise PermissionDenied(
+                "Only admins can configure a routing rule for every inbox, or one that "
+                "reaches every team: choose an inbox and teams you manage."
+            )
+        outside = sorted(
+            self.team_names.get(t, str(t)) for t in touched - (self.managed_by(user) or set())
+        )
+        raise PermissionDenied(
+            "You can only configure routing rules within the teams you manage; this rule "
+            f"would reach {', '.join(outside)}. Ask an admin or a manager of "
+            f"{'that team' if len(outside) == 1 else 'those teams'}."
+        )
+
+
+def get_team_walls() -> TeamWalls:
+    """Three small queries, whatever the number of rules (a page reads it once)."""
+    teams = list(Team.objects.values_list("pk", "name", "is_default"))
+    names = {pk: name for pk, name, _ in teams}
+    default_team = next((pk for pk, _, is_default in teams if is_default), None)
+    inbox_team = {
+        inbox_id: team_id or default_team
+        for inbox_id, team_id in Inbox.objects.values_list("pk", "default_team_id")
+    }
+    agent_teams: dict[str, set[int]] = {}
+    for username, team_id in TeamMembership.objects.values_list("user__username", "team_id"):
+        agent_teams.setdefault(username, set()).add(team_id)
+    return TeamWalls(
+        inbox_team=inbox_team,
+        team_ids={name: pk for pk, name in names.items()},
+        team_names=names,
+        agent_teams={username: frozenset(ids) for username, ids in agent_teams.items()},
+    )
+
+
+def get_configurable_rules(user: Any, walls: TeamWalls | None = None) -> list[RoutingRule]:
+    """The rules ``user`` may see and change: every rule for admins, for a manager those
+    that touch only teams they manage. Other teams' rules are not shown at all: their
+    conditions and actions describe another team's customers and people, and one
+    visibility rule for reading and writing leaves no read-only path to get wrong."""
+    walls = walls or get_team_walls()
+    rules = RoutingRule.objects.select_related("inbox", "updated_by", "created_by").order_by(
+        "position", "id"
+    )
+    return [r for r in rules if walls.may_configure(user, r.inbox_id, r.actions)]
+
+
+def check_may_try_sample(user: Any, inbox_id: int | None) -> None:
+    """A dry-run sample shows what the inbox's rules (and the every-inbox rules) decide:
+    only for an inbox whose team ``user`` manages; without an inbox, admins only."""
+    get_team_walls().check_may_configure(user, inbox_id, {})
 
 
 def scope_q(inbox_id: int | None) -> Q:

@@ -8,6 +8,11 @@ writes one ``AuditEvent`` of kind ``config`` with the values before and after.
 Rules are only ever triggered by a customer's inbound message opening a conversation; what
 they change (team, priority, labels …) is written with plain updates that trigger nothing,
 so a rule can never fire because of another rule (STYLE 16).
+
+Team walls: every configuration write checks, here and so for every entry point, that the
+actor may configure the rule as it was and as it will be
+(``routing.queries.TeamWalls.teams_touched``): a manager cannot reach another team's
+customers through a rule, nor change a rule that does.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django.utils import timezone
 from baton.agents.models import Team, User
 from baton.conversations.audit import record_config_event
 from baton.conversations.models import AuditEvent, Conversation, EventKind, Message
-from baton.core.errors import InvalidInput
+from baton.core.errors import InvalidInput, PermissionDenied
 from baton.routing.conditions import (
     Decision,
     decide,
@@ -30,7 +35,13 @@ from baton.routing.conditions import (
     validate_conditions,
 )
 from baton.routing.models import BusinessHours, RoutingRule
-from baton.routing.queries import get_action_targets, get_facts, get_rules_for, scope_q
+from baton.routing.queries import (
+    get_action_targets,
+    get_facts,
+    get_rules_for,
+    get_team_walls,
+    scope_q,
+)
 
 # ------------------------------------------------------------------------------------------
 # Applying rules to a new conversation
@@ -129,6 +140,8 @@ def do_save_routing_rule(rule: RoutingRule, actor: User | None) -> RoutingRule:
 
     A new rule, or one moved to another inbox, goes to the end of its inbox's list.
     """
+    walls = get_team_walls()
+    walls.check_may_configure(actor, rule.inbox_id, rule.actions)
     if not (rule.name or "").strip():
         raise InvalidInput("A routing rule needs a name.", errors=["name: required."])
     _raise_if_invalid(get_rule_errors(rule.conditions, rule.actions))
@@ -136,6 +149,9 @@ def do_save_routing_rule(rule: RoutingRule, actor: User | None) -> RoutingRule:
         before_row = (
             RoutingRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
         )
+        if before_row is not None:
+            # Rewriting another team's rule into one of ours is still changing theirs.
+            walls.check_may_configure(actor, before_row.inbox_id, before_row.actions)
         before = rule_snapshot(before_row) if before_row is not None else None
         if before_row is None or before_row.inbox_id != rule.inbox_id:
             last = RoutingRule.objects.filter(scope_q(rule.inbox_id)).aggregate(
@@ -163,6 +179,7 @@ def do_set_routing_rule_enabled(rule: RoutingRule, actor: User | None, enabled: 
         before_row = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
         if before_row is None:
             raise InvalidInput("This routing rule was deleted meanwhile.")
+        get_team_walls().check_may_configure(actor, before_row.inbox_id, before_row.actions)
         before = rule_snapshot(before_row)
         RoutingRule.objects.filter(pk=rule.pk).update(
             enabled=False, updated_by=actor, updated_at=timezone.now()
@@ -183,6 +200,7 @@ def do_delete_routing_rule(rule: RoutingRule, actor: User | None) -> None:
         before_row = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
         if before_row is None:
             return
+        get_team_walls().check_may_configure(actor, before_row.inbox_id, before_row.actions)
         before = rule_snapshot(before_row)
         before_row.delete()
         _audit_config(
@@ -195,6 +213,9 @@ def do_move_routing_rule(rule: RoutingRule, actor: User | None, offset: int) -> 
 
     Renumbers the whole list (0, 1, 2 …) under row locks, so equal or sparse positions left
     by older versions or concurrent creations cannot make a move a no-op.
+
+    Moving a rule past another one changes which of the two wins: the actor must be allowed
+    to configure both (a manager cannot jump their rule ahead of another team's).
     """
     with transaction.atomic():
         scope = list(
@@ -207,8 +228,16 @@ def do_move_routing_rule(rule: RoutingRule, actor: User | None, offset: int) -> 
             raise InvalidInput("This routing rule was deleted meanwhile.")
         index = ids.index(rule.pk)
         target = index + offset
+        walls = get_team_walls()
+        walls.check_may_configure(actor, scope[index].inbox_id, scope[index].actions)
         if offset == 0 or not 0 <= target < len(ids):
             return
+        passed = scope[target]
+        if not walls.may_configure(actor, passed.inbox_id, passed.actions):
+            raise PermissionDenied(
+                f"The next rule {'up' if offset < 0 else 'down'} belongs to a team you do not "
+                "manage: only an admin can change which of the two applies first."
+            )
         before = ids[:]
         ids.insert(target, ids.pop(index))
         for position, rule_id in enumerate(ids):

@@ -1,6 +1,8 @@
 """Manager pages for routing rules: list in order, edit, enable, delete, and a dry run.
 
 Thin: reads come from ``routing.queries``, every write goes through ``routing.rule_actions``.
+Team walls are enforced there (a manager sees and changes only rules within their teams);
+the pages turn a refusal into a 403 that says why.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from baton.core.errors import DomainError
+from baton.core.errors import DomainError, NotFound
 from baton.core.errors import PermissionDenied as DomainPermissionDenied
 from baton.core.inputs import whole_number
 from baton.routing.forms import DryRunForm, RoutingRuleForm
 from baton.routing.models import RoutingRule
 from baton.routing.queries import (
+    access_rule,
     check_manager,
+    check_may_try_sample,
+    get_configurable_rules,
     get_dry_run,
     get_sample_decision,
+    get_team_walls,
 )
 from baton.routing.rule_actions import (
     do_delete_routing_rule,
@@ -51,23 +57,37 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
-def _rule(rule_id: int) -> RoutingRule:
-    rule = RoutingRule.objects.select_related("inbox").filter(pk=rule_id).first()
-    if rule is None:
-        raise Http404("No such routing rule.")
-    return rule
+def walled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A rule outside the user's teams answers 403 with the reason (``routing.queries``)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainPermissionDenied as exc:
+            return render(request, "routing/forbidden.html", {"message": exc.message}, status=403)
+
+    return wrapper
+
+
+def _rule(request: HttpRequest, rule_id: int) -> RoutingRule:
+    try:
+        return access_rule(request.user, rule_id)
+    except NotFound as exc:
+        raise Http404("No such routing rule.") from exc
 
 
 @manager_required
 def rule_list(request: HttpRequest) -> HttpResponse:
-    rules = list(
-        RoutingRule.objects.select_related("inbox", "updated_by").order_by("position", "id")
-    )
+    walls = get_team_walls()
+    rules = get_configurable_rules(request.user, walls)
     sections = [
         {"inbox": inbox, "rules": [r for r in rules if r.inbox_id == inbox.pk]}
         for inbox in Inbox.objects.order_by("name")
+        if walls.may_configure(request.user, inbox.pk, {})
     ]
-    sections.append({"inbox": None, "rules": [r for r in rules if r.inbox_id is None]})
+    if walls.may_configure(request.user, None, {}):
+        sections.append({"inbox": None, "rules": [r for r in rules if r.inbox_id is None]})
     return render(request, "routing/rules.html", {"sections": sections})
 
 
@@ -80,6 +100,8 @@ def _edit(request: HttpRequest, rule: RoutingRule | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = do_save_routing_rule(form.instance, request.user)  # type: ignore[arg-type]
+        except DomainPermissionDenied:
+            raise
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -90,30 +112,36 @@ def _edit(request: HttpRequest, rule: RoutingRule | None) -> HttpResponse:
 
 
 @manager_required
+@walled
 def rule_new(request: HttpRequest) -> HttpResponse:
     return _edit(request, None)
 
 
 @manager_required
+@walled
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
-    return _edit(request, _rule(rule_id))
+    return _edit(request, _rule(request, rule_id))
 
 
 @manager_required
 @require_POST
+@walled
 def rule_move(request: HttpRequest, rule_id: int, direction: str) -> HttpResponse:
     if direction not in ("up", "down"):
         raise Http404("Move up or down.")
-    do_move_routing_rule(_rule(rule_id), request.user, -1 if direction == "up" else 1)  # type: ignore[arg-type]
+    do_move_routing_rule(_rule(request, rule_id), request.user, -1 if direction == "up" else 1)  # type: ignore[arg-type]
     return redirect("routing:rules")
 
 
 @manager_required
 @require_POST
+@walled
 def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
-    rule = _rule(rule_id)
+    rule = _rule(request, rule_id)
     try:
         do_set_routing_rule_enabled(rule, request.user, not rule.enabled)  # type: ignore[arg-type]
+    except DomainPermissionDenied:
+        raise
     except DomainError as exc:
         # A rule saved before its team was deleted cannot be re-enabled until fixed.
         messages.error(request, exc.message)
@@ -122,14 +150,16 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 @manager_required
 @require_POST
+@walled
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    rule = _rule(rule_id)
+    rule = _rule(request, rule_id)
     do_delete_routing_rule(rule, request.user)  # type: ignore[arg-type]
     messages.success(request, f"Deleted “{rule.name}”.")
     return redirect("routing:rules")
 
 
 @manager_required
+@walled
 def dry_run(request: HttpRequest) -> HttpResponse:
     form = DryRunForm(request.GET or None)
     results: list[dict[str, Any]] = []
@@ -140,6 +170,7 @@ def dry_run(request: HttpRequest) -> HttpResponse:
     inbox = data.get("inbox")
     results = get_dry_run(request.user, data.get("limit") or 20, inbox.pk if inbox else None)
     if form.is_bound and form.has_sample():
+        check_may_try_sample(request.user, inbox.pk if inbox else None)
         decision, facts = get_sample_decision(
             inbox=inbox,
             text=data.get("text") or "",

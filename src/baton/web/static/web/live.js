@@ -95,7 +95,15 @@
       try { event = JSON.parse(msg.data); } catch (e) { return; }
       handleEvent(event);
     };
-    socket.onclose = function () {
+    socket.onclose = function (e) {
+      if (e.code === 4401) {
+        // Signed out, deactivated or password changed: the server refuses this session,
+        // so reconnecting is pointless; reloading lands on the login page.
+        liveState.textContent = "Signed out";
+        liveState.classList.remove("on");
+        location.reload();
+        return;
+      }
       liveState.textContent = "Reconnecting…";
       liveState.classList.remove("on");
       setTimeout(connect, retryMs);
@@ -106,6 +114,11 @@
 
   function handleEvent(event) {
     if (!event.type || event.type === "hello" || event.type === "pong") return;
+    if (event.type === "access.changed") {
+      // Teams or role changed: the server re-scoped this socket; show what we may see now.
+      refreshAll();
+      return;
+    }
     const openId = openConversationId();
     const convId = String(event.conversation_id || (event.conversation && event.conversation.id) || "");
     if (event.type === "conversation.viewing" || event.type === "conversation.typing") {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from baton.agents.actions import do_deactivate_user
+from tests.browser.pages import sign_in
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
@@ -14,11 +15,7 @@ pytestmark = pytest.mark.browser
 def test_a_deactivated_agents_open_inbox_goes_to_the_login_page(browser, baton_server):
     alice = make_user("alice")
     page = browser.new_page()
-    page.goto(f"{baton_server}/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#live-state.on")
+    sign_in(page, baton_server, "alice")
     do_deactivate_user(alice)
     page.wait_for_url("**/login/**", timeout=10_000)
     assert page.locator("input[name=username]").is_visible()

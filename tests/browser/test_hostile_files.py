@@ -18,6 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from baton.conversations.models import Conversation, Message
 from baton.conversations.ownership import do_claim_conversation
+from tests.browser.pages import sign_in
 from tests.conftest import make_inbox, make_user
 from tests.live import running_baton
 from tests.media_files import customer_sends_file, hostile_html
@@ -74,11 +75,7 @@ def test_no_customer_or_agent_file_runs_script(
         page = context.new_page()
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"{base_url}/login/")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", "pw")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        sign_in(page, base_url, "alice")
 
         # A real image still shows inline in the conversation, from whichever origin.
         page.goto(f"{base_url}/c/{conversation_id}/")

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 
 from baton.conversations.models import Conversation
+from tests.browser.pages import sign_in
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook
 from tests.live import running_baton
 from tests.media_files import script
@@ -28,8 +29,8 @@ def markup(field: str) -> str:
     """Three ways into a page: a script element, an event handler, and a broken-out attribute."""
     return (
         f"<script>{script(field)}</script>"
-        f"<img src=x onerror=\"{script(field)}\">"
-        f"\"><svg onload=\"{script(field)}\">"
+        f'<img src=x onerror="{script(field)}">'
+        f'"><svg onload="{script(field)}">'
     )
 
 
@@ -91,11 +92,7 @@ def test_customer_markup_is_shown_as_text_and_never_runs(hostile_conversation, b
         page = context.new_page()
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"{base_url}/login/")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", "pw")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        sign_in(page, base_url, "alice")
 
         page.goto(f"{base_url}/c/{hostile_conversation}/?view=unassigned")
         page.wait_for_selector(".conversation[data-ready]")

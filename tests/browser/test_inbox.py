@@ -7,7 +7,6 @@ the pictures in the docs.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,11 +20,9 @@ from baton.agents.models import Team, User
 from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Conversation, Message
 from baton.core.demo_inbox import seed_inbox_catalogue
-from baton.simulator.config import SimNumber
 from baton.simulator.media import png
-from baton.simulator.wire import envelope
-from baton.whatsapp.signature import sign
-from tests.conftest import APP_SECRET, make_inbox
+from tests.browser.pages import post_customer_message, sign_in
+from tests.conftest import make_inbox
 from tests.live import wait_for
 
 pytestmark = pytest.mark.browser
@@ -53,11 +50,7 @@ def login(browser, base_url: str, username: str, **context_args):
         lambda r: print(f"[{username} HTTP {r.status}]", r.url) if r.status >= 400 else None,
     )
     page.on("requestfailed", lambda r: print(f"[{username} request failed]", r.url, r.failure))
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#live-state.on")
+    sign_in(page, base_url, username)
     return page
 
 
@@ -233,21 +226,7 @@ def test_outside_the_window_the_composer_offers_templates_only(
 
 def _post_raw(baton_server: str, key: str, name: str, message: dict) -> None:
     """A message type the simulated customers never send, as a signed webhook."""
-    number = SimNumber(PHONE_NUMBER_ID, "15550001111", "900000000000001", "test-token")
-    payload = envelope(
-        number,
-        {
-            "contacts": [{"profile": {"name": name}, "wa_id": key}],
-            "messages": [{"from": key, "timestamp": str(int(time.time())), **message}],
-        },
-    )
-    body = json.dumps(payload).encode()
-    httpx.post(
-        f"{baton_server}/webhooks/whatsapp",
-        content=body,
-        headers={"X-Hub-Signature-256": sign(body, APP_SECRET), "Content-Type": "application/json"},
-        timeout=10,
-    ).raise_for_status()
+    post_customer_message(baton_server, key, name, message)
 
 
 def test_every_message_type_and_the_inbox(browser, baton_server, simulator, shot, tmp_path):

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from django.db import connections
 
+from tests.browser.pages import sign_in
 from tests.conftest import make_inbox, make_user
 
 pytestmark = pytest.mark.browser
@@ -15,11 +16,7 @@ def test_agent_sees_message_live_replies_and_sees_read_ticks(browser, baton_serv
     make_inbox(access_token="test-token")
     make_user("alice")
     page = browser.new_page()
-    page.goto(f"{baton_server}/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#live-state.on")
+    sign_in(page, baton_server, "alice")
     page.click("#views [data-view=unassigned]")
     page.wait_for_selector("text=The queue is empty")
 

@@ -21,7 +21,9 @@ from baton.routing.rule_actions import (
 
 
 def is_admin(request: HttpRequest) -> bool:
-    return managed_team_ids(request.user) is None
+    # The admin's login page asks too, before anyone has signed in.
+    user = request.user
+    return user.is_authenticated and managed_team_ids(user) is None
 
 
 @admin.register(RoutingRule)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 
@@ -36,6 +37,16 @@ def _default_team(request):
         "transactional_db" if "transactional_db" in request.fixturenames else "db"
     )
     Team.objects.get_or_create(is_default=True, defaults={"name": "Support"})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer instance. Tests run consumers on several event
+    loops in one process (in-process sockets, live servers in threads); a Redis layer left
+    mid-receive on a finished test's loop refuses every other loop ("Two event loops are
+    trying to receive() on one channel layer at once"). A server process has one loop."""
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -75,10 +75,9 @@ class Composer:
 
 @dataclass(frozen=True)
 class ConversationActions:
-    """The pane's buttons in display order, and every action with its verdict."""
+    """The toolbar's buttons in display order, the composer, and every action's verdict."""
 
     toolbar: tuple[PaneAction, ...]
-    banner: tuple[PaneAction, ...]
     composer: Composer
     every: tuple[PaneAction, ...] = field(default=())
 
@@ -213,7 +212,6 @@ def available_actions(
     every = (claim, takeover, handoff_action, accept, decline, release, resolve, reopen)
     return ConversationActions(
         toolbar=toolbar,
-        banner=(accept, decline) if for_me else (),
         composer=composer,
         every=(*every, snooze, pending, retry, reply, note),
     )

@@ -13,7 +13,7 @@ pending handoff, whether the viewer manages the team, and the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -50,8 +50,9 @@ class PaneAction:
         return f"{self.label} ({self.shortcut})" if self.shortcut else ""
 
 
-def _refused(key: str, label: str, reason: str) -> PaneAction:
-    return PaneAction(key, label, enabled=False, reason=reason)
+def _offer(action: PaneAction, why_not: str) -> PaneAction:
+    """``action`` as offered, or (with a reason) as refused."""
+    return replace(action, enabled=False, reason=why_not, menu=()) if why_not else action
 
 
 class ComposerMode:
@@ -79,16 +80,12 @@ class ConversationActions:
 
     toolbar: tuple[PaneAction, ...]
     composer: Composer
-    every: tuple[PaneAction, ...] = field(default=())
+    every: tuple[PaneAction, ...]
 
     @cached_property
     def offered(self) -> dict[str, PaneAction]:
         """Enabled actions by key, for templates (``actions.offered.accept``)."""
         return {action.key: action for action in self.every if action.enabled}
-
-
-def _url(conversation: Conversation, verb: str) -> str:
-    return reverse("web:ownership", args=[conversation.pk, verb])
 
 
 def available_actions(
@@ -104,111 +101,107 @@ def available_actions(
     ``can_manage`` is ``is_manager_of(user, conversation.team)`` and ``handoff`` the
     pending handoff (or None), both read once by the caller.
     """
-    status = conversation.status
     is_owner = conversation.owner_id == user.pk
     owner = conversation.owner if conversation.owner_id is not None else None
-    resolved = status == ConversationStatus.RESOLVED
-    owned_by_other = owner is not None and not is_owner
-    not_yours = (
+    # Exactly one of these describes where the viewer stands; the buttons follow from it.
+    resolved = conversation.status == ConversationStatus.RESOLVED
+    unassigned = not resolved and owner is None
+    owning = not resolved and is_owner
+    overseeing = not resolved and owner is not None and not is_owner and can_manage
+    someone_else = (
         "It is resolved."
         if resolved
         else "Nobody owns it yet."
         if owner is None
+        else "It is already yours."
+        if is_owner
         else f"{owner.name} owns it."
     )
+    only_owner = "" if owning else "Only the owner can do this."
 
     def url(verb: str) -> str:
-        return _url(conversation, verb)
+        return reverse("web:ownership", args=[conversation.pk, verb])
 
-    reopen = (
-        PaneAction("reopen", "Reopen", url("reopen"), primary=True)
-        if resolved
-        else _refused("reopen", "Reopen", "It is open.")
+    reopen = _offer(
+        PaneAction("reopen", "Reopen", url("reopen"), primary=True),
+        "" if resolved else "It is open.",
     )
-    if resolved or owner is not None:
-        claim = _refused(
-            "claim",
-            "Claim",
-            "It is already yours." if is_owner else not_yours,
-        )
-    else:
-        claim = PaneAction("claim", "Claim", url("claim"), shortcut="c", primary=True)
-    if is_owner and not resolved:
-        handoff_action = PaneAction("handoff", "Hand off", shortcut="h", dialog="handoff-dialog")
-        pending = (
-            PaneAction("pending", "Waiting on customer", url("pending"))
-            if status == ConversationStatus.ASSIGNED
-            else _refused("pending", "Waiting on customer", f"It is {status}.")
-        )
-        release = PaneAction("release", "Release to the queue", url("release"))
-        choices = tuple(
-            PaneAction(
-                "snooze",
-                label,
-                url("snooze"),
-                vals=format_html('{{"hours": "{}"}}', hours),
-            )
-            for hours, label in SNOOZE_CHOICES
-        )
-        menu = choices + tuple(a for a in (pending, release) if a.enabled)
-        snooze = PaneAction("snooze", "Snooze", menu=menu)
-        resolve = PaneAction("resolve", "Resolve", url("resolve"), shortcut="e", primary=True)
-    else:
-        only_owner = "Only the owner can do this."
-        handoff_action = _refused("handoff", "Hand off", only_owner)
-        pending = _refused("pending", "Waiting on customer", only_owner)
-        release = _refused("release", "Release to the queue", only_owner)
-        snooze = _refused("snooze", "Snooze", only_owner)
-        if not resolved and can_manage:
-            resolve = PaneAction("resolve", "Resolve", url("resolve"))
-        else:
-            why = "It is resolved." if resolved else "Only the owner or a manager can resolve it."
-            resolve = _refused("resolve", "Resolve", why)
-    if owned_by_other and not resolved and can_manage:
-        takeover = PaneAction(
+    claim = _offer(
+        PaneAction("claim", "Claim", url("claim"), shortcut="c", primary=True),
+        "" if unassigned else someone_else,
+    )
+    handoff_action = _offer(
+        PaneAction("handoff", "Hand off", shortcut="h", dialog="handoff-dialog"), only_owner
+    )
+    pending = _offer(
+        PaneAction("pending", "Waiting on customer", url("pending")),
+        only_owner
+        or ("" if conversation.status == ConversationStatus.ASSIGNED else "It is not assigned."),
+    )
+    release = _offer(PaneAction("release", "Release to the queue", url("release")), only_owner)
+    snooze_choices = tuple(
+        PaneAction("snooze", label, url("snooze"), vals=format_html('{{"hours": "{}"}}', hours))
+        for hours, label in SNOOZE_CHOICES
+    )
+    snooze = _offer(
+        PaneAction(
+            "snooze",
+            "Snooze",
+            menu=snooze_choices + tuple(a for a in (pending, release) if a.enabled),
+        ),
+        only_owner,
+    )
+    # The owner's main button (with its shortcut); a manager's is a plain one.
+    resolve = _offer(
+        PaneAction("resolve", "Resolve", url("resolve"), shortcut="e", primary=True)
+        if owning
+        else PaneAction("resolve", "Resolve", url("resolve")),
+        ""
+        if owning or (not resolved and can_manage)
+        else "It is resolved."
+        if resolved
+        else "Only the owner or a manager can resolve it.",
+    )
+    takeover = _offer(
+        PaneAction(
             "takeover",
             "Take over",
             url("takeover"),
             vals=mark_safe('{"reason": "manager take-over"}'),  # a constant: no markup to escape
-            confirm=f"Take this conversation over from {owner.name}?",
-        )
-    else:
-        takeover = _refused(
-            "takeover",
-            "Take over",
-            "Only a manager of this team can take it over."
-            if owned_by_other and not resolved
-            else not_yours
-            if not is_owner
-            else "It is already yours.",
-        )
-    for_me = handoff is not None and handoff.to_user_id == user.pk
-    if for_me:
-        accept = PaneAction("accept", "Accept", url("accept"), primary=True)
-        decline = PaneAction("decline", "Decline", url("decline"))
-    else:
-        nothing = "No handoff is waiting for you."
-        accept = _refused("accept", "Accept", nothing)
-        decline = _refused("decline", "Decline", nothing)
-    retry = (
-        PaneAction("retry", "Retry")
-        if is_owner
-        else _refused("retry", "Retry", "Only the owner can resend.")
+            confirm=f"Take this conversation over from {owner.name}?" if owner else "",
+        ),
+        ""
+        if overseeing
+        else "Only a manager of this team can take it over."
+        if not resolved and owner is not None and not is_owner
+        else someone_else,
     )
+    for_me = (
+        "" if handoff is not None and handoff.to_user_id == user.pk else "No handoff waits for you."
+    )
+    accept = _offer(PaneAction("accept", "Accept", url("accept"), primary=True), for_me)
+    decline = _offer(PaneAction("decline", "Decline", url("decline")), for_me)
+    # Per failed message (the timeline adds its URL); resending is a reply, so the owner's.
+    retry = _offer(PaneAction("retry", "Retry"), "" if is_owner else "Only the owner can resend.")
 
     if resolved:
         toolbar: tuple[PaneAction, ...] = (reopen,)
-    elif owner is None:
+    elif unassigned:
         toolbar = (claim, resolve) if resolve.enabled else (claim,)
-    elif is_owner:
+    elif owning:
         toolbar = (handoff_action, snooze, resolve)
-    elif can_manage:
+    elif overseeing:
         toolbar = (takeover, resolve)
     else:
         toolbar = ()
     composer = _composer(conversation, is_owner, owner, can_manage, now, claim)
-    reply = PaneAction("reply", "Reply", enabled=composer.can_reply, reason=composer.reason)
-    note = PaneAction("note", "Internal note", enabled=composer.can_note, reason=composer.reason)
+    # The composer's fields, not buttons: their keys focus them (live.js).
+    reply = PaneAction(
+        "reply", "Reply", shortcut="r", enabled=composer.can_reply, reason=composer.reason
+    )
+    note = PaneAction(
+        "note", "Internal note", shortcut="n", enabled=composer.can_note, reason=composer.reason
+    )
     every = (claim, takeover, handoff_action, accept, decline, release, resolve, reopen)
     return ConversationActions(
         toolbar=toolbar,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.template import Context
+from django.template import Context, Engine
 
 from baton.core.durations import human_since
 from baton.core.media_types import is_inline_image_type
@@ -84,5 +84,7 @@ def timeline_item(context: Context, item: TimelineItem) -> str:
     renderer, row = chosen
     extra = renderer.context(row, context) if renderer.context else {}
     name = "e" if item.event is not None else "m"
+    # The engine of the page being rendered, as {% include %} does (its loaders, its cache).
+    engine = context.template.engine if context.template is not None else Engine.get_default()
     with context.push(**{name: row, **extra}):
-        return context.template.engine.get_template(renderer.template).render(context)
+        return engine.get_template(renderer.template).render(context)

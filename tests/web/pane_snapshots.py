@@ -86,4 +86,8 @@ def check_snapshot(name: str, case: str, recorded: object) -> None:
         cases[case] = recorded
         path.write_text(json.dumps(cases, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     assert case in cases, f"no snapshot {case!r} in {path}"
-    assert json.loads(json.dumps(recorded)) == cases[case], case
+    recorded = json.loads(json.dumps(recorded))
+    if isinstance(recorded, list):  # name the first item that differs, not just the case
+        for index, (got, want) in enumerate(zip(recorded, cases[case], strict=False)):
+            assert got == want, f"{case}, item {index}:\n{got}\n!=\n{want}"
+    assert recorded == cases[case], case

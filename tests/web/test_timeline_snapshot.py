@@ -186,7 +186,7 @@ def _named_ids(html: str, conversation, messages) -> str:
     """Row ids differ between databases and runs: each message is named by its position."""
     names = {str(m.pk): f"M{i}" for i, m in enumerate(messages)}
     html = html.replace(f"/c/{conversation.pk}/", "/c/C/")
-    pattern = r'(id="m|href="#m|data-message-id="|data-reply-to="|/media/|/retry/)(\d+)'
+    pattern = r'(id="m|href="#m|data-message-id="|data-reply-to="|/media/|/messages/)(\d+)'
     return re.sub(pattern, lambda m: m.group(1) + names.get(m.group(2), "?"), html)
 
 

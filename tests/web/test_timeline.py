@@ -82,7 +82,9 @@ def test_a_context_function_adds_variables(monkeypatch):
         seen.append((message.text, page.get("marker")))
         return {"can_retry": True}
 
-    renderer = timeline.ItemRenderer("web/timeline/message_text.html", context=always_retry)
+    renderer = timeline.ItemRenderer(
+        "web/timeline/message_text.html", timeline.MESSAGE_FRAME, context=always_retry
+    )
     monkeypatch.setitem(timeline.MESSAGE_RENDERERS, "text", renderer)
     item = _message_item("text", text="lost", status="failed", direction="outbound")
     html = _render(item, marker="page", conversation=type("C", (), {"pk": 1})())

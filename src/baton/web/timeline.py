@@ -1,10 +1,12 @@
 """How each kind of timeline item renders: a registry, kind → template (+ optional context).
 
 Audit events render by ``AuditEvent.kind`` and messages by ``Message.type``, each from its own
-template under ``web/templates/web/timeline/`` (they extend ``_event.html`` or
-``_message.html``). A new kind — an SLA miss, a bot step — is one ``register_*`` call and
-one template, not another branch in ``_timeline.html``. A kind nobody registered (a row
-written by a newer release) renders as the generic line or a plain text message.
+template under ``web/templates/web/timeline/``: the event's line inside ``_event.html``, the
+message's body inside ``_message.html`` (an include, not ``{% extends %}``: inheritance costs
+a walk of the parent's nodes per item, and a long timeline has hundreds). A new kind — an
+SLA miss, a bot step — is one ``register_*`` call and one template, not another branch in
+``_timeline.html``. A kind nobody registered (a row written by a newer release) renders as
+the generic line or a plain text message.
 """
 
 from __future__ import annotations
@@ -31,12 +33,18 @@ def _always(obj: Any) -> bool:
     return True
 
 
+EVENT_FRAME = "web/timeline/_event.html"
+MESSAGE_FRAME = "web/timeline/_message.html"
+
+
 @dataclass(frozen=True)
 class ItemRenderer:
-    """The template of one kind; ``context`` adds variables computed from the item and the
-    page's context; ``shown`` says whether a given row appears at all."""
+    """The template of one kind, rendered inside ``frame`` (which includes it as
+    ``line_template`` / ``body_template``), or alone without one. ``context`` adds variables
+    computed from the row and the page's context; ``shown`` says whether a row appears."""
 
     template: str
+    frame: str | None = None
     context: ContextFunction | None = None
     shown: Callable[[Any], bool] = _always
 
@@ -44,12 +52,12 @@ class ItemRenderer:
 EVENT_RENDERERS: dict[str, ItemRenderer] = {}
 MESSAGE_RENDERERS: dict[str, ItemRenderer] = {}
 
-GENERIC_EVENT = ItemRenderer("web/timeline/event_generic.html")
+GENERIC_EVENT = ItemRenderer("web/timeline/event_generic.html", EVENT_FRAME)
 
 
 def register_event_kind(kind: str, template: str, context: ContextFunction | None = None) -> None:
     """Render audit events of ``kind`` with ``template`` (which extends ``_event.html``)."""
-    EVENT_RENDERERS[kind] = ItemRenderer(template, context)
+    EVENT_RENDERERS[kind] = ItemRenderer(template, EVENT_FRAME, context)
 
 
 def register_message_type(
@@ -58,8 +66,10 @@ def register_message_type(
     context: ContextFunction | None = None,
     shown: Callable[[Any], bool] = _always,
 ) -> None:
-    """Render messages of ``message_type`` with ``template`` (extending ``_message.html``)."""
-    MESSAGE_RENDERERS[message_type] = ItemRenderer(template, context or message_context, shown)
+    """Render the body of messages of ``message_type`` with ``template``."""
+    MESSAGE_RENDERERS[message_type] = ItemRenderer(
+        template, MESSAGE_FRAME, context or message_context, shown
+    )
 
 
 def message_context(message: Message, context: Context) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def message_context(message: Message, context: Context) -> dict[str, Any]:
 
 # Activity rows (Direction.ACTIVITY) are one-liners whatever their type.
 ACTIVITY_MESSAGE = ItemRenderer("web/timeline/message_activity.html")
-TEXT_MESSAGE = ItemRenderer("web/timeline/message_text.html", message_context)
+TEXT_MESSAGE = ItemRenderer("web/timeline/message_text.html", MESSAGE_FRAME, message_context)
 
 
 def renderer_for(item: TimelineItem) -> tuple[ItemRenderer, Any] | None:
@@ -115,7 +125,6 @@ _EVENT_TEMPLATES = {
     EventKind.WOKE_UP: "event_woke_up",
     EventKind.PENDING: "event_pending",
     EventKind.CUSTOMER_REPLIED: "event_customer_replied",
-    EventKind.ALERT: "event_alert",
     # Kinds that read well as "<label> · <actor>" (the generic line) until they need more.
     EventKind.AUTO_ASSIGNED: "event_generic",
     EventKind.OVERFLOWED: "event_generic",
@@ -124,6 +133,10 @@ _EVENT_TEMPLATES = {
 }
 for _kind, _name in _EVENT_TEMPLATES.items():
     register_event_kind(_kind, f"web/timeline/{_name}.html")
+# An alert's reason is its line ("Alert · waiting 20 minutes"), not a second "Reason:".
+register_event_kind(
+    EventKind.ALERT, "web/timeline/event_alert.html", lambda event, page: {"reason_in_line": True}
+)
 
 _MESSAGE_TEMPLATES = {
     MessageType.TEXT: "message_text",

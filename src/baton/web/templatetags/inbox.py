@@ -84,7 +84,8 @@ def timeline_item(context: Context, item: TimelineItem) -> str:
     renderer, row = chosen
     extra = renderer.context(row, context) if renderer.context else {}
     name = "e" if item.event is not None else "m"
+    slot = "line_template" if item.event is not None else "body_template"
     # The engine of the page being rendered, as {% include %} does (its loaders, its cache).
     engine = context.template.engine if context.template is not None else Engine.get_default()
-    with context.push(**{name: row, **extra}):
-        return engine.get_template(renderer.template).render(context)
+    with context.push(**{name: row, slot: renderer.template, **extra}):
+        return engine.get_template(renderer.frame or renderer.template).render(context)

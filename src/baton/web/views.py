@@ -50,6 +50,7 @@ from baton.core.inputs import whole_number
 from baton.core.media_types import SNIFF_BYTES, upload_message_type
 from baton.core.queries import get_worker_health
 from baton.web import queries
+from baton.web.actions_menu import available_actions
 from baton.web.media import (
     MEDIA_LINK_PARAM,
     access_media_message,
@@ -60,8 +61,6 @@ from baton.web.media import (
 )
 
 logger = logging.getLogger("baton.web")
-
-SNOOZE_CHOICES = [(1, "1 hour"), (4, "4 hours"), (24, "Tomorrow"), (24 * 7, "Next week")]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -181,23 +180,30 @@ def _conversation_context(
     now = timezone.now()
     user = request.user
     handoff = queries.get_pending_handoff(conversation)
-    is_owner = conversation.owner_id == user.pk
+    actions = available_actions(
+        conversation,
+        user,
+        can_manage=is_manager_of(user, conversation.team),
+        handoff=handoff,
+        now=now,
+    )
     # Only the owner gets the handoff dialog: nobody else pays for its lists.
-    agents, teams = queries.get_handoff_targets(user, conversation.team) if is_owner else ([], [])
+    offers_handoff = "handoff" in actions.offered
+    agents, teams = (
+        queries.get_handoff_targets(user, conversation.team) if offers_handoff else ([], [])
+    )
     return {
         "conversation": conversation,
-        "is_owner": is_owner,
-        "can_manage": is_manager_of(user, conversation.team),
+        "actions": actions,
+        "is_owner": conversation.owner_id == user.pk,
         "items": queries.get_timeline_items(conversation),
         "handoff": handoff,
-        "handoff_for_me": handoff is not None and handoff.to_user_id == user.pk,
         "past_conversations": queries.get_past_conversations(user, conversation),
         "window_open": conversation.window_is_open(now),
         "canned": queries.get_canned_responses(user),
         "templates": queries.get_approved_templates(),
         "handoff_agents": agents,
         "handoff_teams": teams,
-        "snooze_choices": SNOOZE_CHOICES,
         "error": error,
         "now": now,
         "view": _view_slug(request),

@@ -1,13 +1,17 @@
-"""Small formatting helpers for the inbox templates (pure, no queries)."""
+"""Small formatting helpers for the inbox templates (pure, no queries), and the timeline's
+per-kind rendering (``web.timeline``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django import template
+from django.template import Context, Engine
 
 from baton.core.durations import human_since
 from baton.core.media_types import is_inline_image_type
+from baton.web.queries import TimelineItem
+from baton.web.timeline import renderer_for
 
 register = template.Library()
 
@@ -69,3 +73,19 @@ def avatar_hue(value: object) -> int:
 def shows_as_image(message) -> bool:
     """An image or sticker whose declared type may display in an <img> (an SVG is a file)."""
     return message.type in ("image", "sticker") and is_inline_image_type(message.media_mime_type)
+
+
+@register.simple_tag(takes_context=True)
+def timeline_item(context: Context, item: TimelineItem) -> str:
+    """One timeline item, through the template its kind registered (``web.timeline``)."""
+    chosen = renderer_for(item)
+    if chosen is None:
+        return ""
+    renderer, row = chosen
+    extra = renderer.context(row, context) if renderer.context else {}
+    name = "e" if item.event is not None else "m"
+    slot = "line_template" if item.event is not None else "body_template"
+    # The engine of the page being rendered, as {% include %} does (its loaders, its cache).
+    engine = context.template.engine if context.template is not None else Engine.get_default()
+    with context.push(**{name: row, slot: renderer.template, **extra}):
+        return engine.get_template(renderer.frame or renderer.template).render(context)

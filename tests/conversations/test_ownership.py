@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from baton.agents.actions import do_set_presence
 from baton.conversations import ownership
-from baton.conversations.actions import do_add_note, do_queue_outbound_message
-from baton.conversations.alerts import do_scan_stale_conversations, stale_level
+from baton.conversations.actions import do_add_note
 from baton.conversations.models import Alert, AuditEvent, Conversation, Handoff
 from baton.core.errors import Conflict, InvalidInput, PermissionDenied
+from baton.routing.alerts import do_scan_stale_conversations, stale_level
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
 
 

@@ -120,7 +120,7 @@ def test_socket_groups_follow_visibility(db):
     assert ADMINS_GROUP not in groups
     assert ADMINS_GROUP in _groups_for.func(admin)
     # ...and a Support conversation's events go to Support, admins and its viewers only.
-    from baton.conversations.actions import conversation_audience
+    from baton.conversations.notify import conversation_audience
 
     conversation = Conversation(pk=1, team=support)
     assert set(conversation_audience(conversation)) == {

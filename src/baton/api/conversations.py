@@ -18,7 +18,7 @@ from baton.api.schemas import (
     MessagePage,
     SendMessageIn,
 )
-from baton.conversations.actions import do_add_note, do_queue_outbound_message
+from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.queries import (
     access_conversation,
@@ -28,6 +28,7 @@ from baton.conversations.queries import (
 )
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput
+from baton.whatsapp.outbound import do_queue_outbound_message
 
 
 class ConversationFilters(Schema):

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ConversationsConfig(AppConfig):
     name = "baton.conversations"
     label = "conversations"
+
+    def ready(self) -> None:
+        # local import: the audit module imports models, which are not loaded before ready()
+        from baton.conversations.audit import record_announced_config_change
+        from baton.core.changes import ConfigurationChanged
+        from baton.core.reactions import Slot, register
+
+        register(ConfigurationChanged, record_announced_config_change, Slot.AUDIT)

@@ -6,8 +6,8 @@ then counts their open conversations. Capacity is therefore checked and taken at
 two assigners that share an agent (two teams, or two workers on one team) queue behind each
 other instead of both seeing a free slot. Presence changes update the same user rows, so an
 agent going away waits for (or is seen by) the assignment in flight. Each conversation is
-then taken with the ownership machinery's row lock and compare-and-set (``_locked`` and
-``_move``), so a concurrent manual claim wins or loses cleanly. Lock order everywhere:
+then taken with the ownership machinery's row lock and compare-and-set (``lock_conversation`` and
+``apply_move``), so a concurrent manual claim wins or loses cleanly. Lock order everywhere:
 team → users → conversation. On SQLite the single writer (BEGIN IMMEDIATE) serialises all
 of this.
 
@@ -29,7 +29,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from baton.agents.models import AssignmentStrategy, EndOfShift, Team, TeamMembership, User
-from baton.conversations.alerts import notify_alert, record_alert
 from baton.conversations.lifecycle import OWNED, Action
 from baton.conversations.models import (
     Alert,
@@ -43,10 +42,11 @@ from baton.conversations.models import (
     HandoffStatus,
     Message,
 )
-from baton.conversations.ownership import _cancel_pending_handoff, _locked, _move
+from baton.conversations.ownership import apply_move, cancel_pending_handoff, lock_conversation
 from baton.core.durations import human_duration, human_since
 from baton.realtime.events import ADMINS_GROUP, EventType, team_managers_group
 from baton.routing import strategies
+from baton.routing.alerts import notify_alert, record_alert
 from baton.routing.availability import Candidate, is_assignable
 from baton.routing.candidates import (
     ROUTABLE_ROLES,
@@ -179,7 +179,7 @@ class Assigner:
 
     def assign(self, waiting: Waiting, pick: Pick, *, rule: str = "") -> User | None:
         """Give a queued conversation to the picked agent; None if it was taken meanwhile."""
-        conversation = _locked(waiting.id)
+        conversation = lock_conversation(waiting.id)
         if (
             conversation.status != ConversationStatus.QUEUED
             or conversation.owner_id is not None
@@ -189,7 +189,7 @@ class Assigner:
         agent, before = self.take(pick)
         reason, data = self.explain(pick, before, rule)
         data["waited_seconds"] = round((self.now - waiting.waiting_key).total_seconds(), 3)
-        _move(
+        apply_move(
             conversation,
             Action.AUTO_ASSIGN,
             actor=None,
@@ -202,12 +202,12 @@ class Assigner:
 
     def hand_over(self, conversation_id: int, from_user_id: int, pick: Pick, note: str) -> bool:
         """End of shift: a recorded handoff, accepted on the receiver's behalf."""
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id != from_user_id or conversation.status not in OWNED:
             return False
         agent, before = self.take(pick)
         reason, data = self.explain(pick, before, "")
-        _cancel_pending_handoff(conversation, agent, "the shift ended")
+        cancel_pending_handoff(conversation, agent, "the shift ended")
         from_user = conversation.owner
         assert from_user is not None
         handoff = Handoff.objects.create(
@@ -223,7 +223,7 @@ class Assigner:
             responded_at=self.now,
             response_reason="accepted automatically",
         )
-        _move(
+        apply_move(
             conversation,
             Action.ACCEPT_HANDOFF,
             actor=None,
@@ -440,11 +440,11 @@ def do_end_shift(user_id: int, team_id: int, *, now: datetime | None = None) -> 
 
 
 def _return_to_queue(conversation_id: int, user_id: int, now: datetime) -> int:
-    conversation = _locked(conversation_id)
+    conversation = lock_conversation(conversation_id)
     if conversation.owner_id != user_id or conversation.status not in OWNED:
         return 0
-    _cancel_pending_handoff(conversation, conversation.owner, "the shift ended")  # type: ignore[arg-type]
-    _move(
+    cancel_pending_handoff(conversation, conversation.owner, "the shift ended")  # type: ignore[arg-type]
+    apply_move(
         conversation,
         Action.RELEASE,
         actor=None,
@@ -508,12 +508,12 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
         pick = assigner.pick_teammate(Waiting(conversation_id, None, waiting_since), owner_id)
         if pick is None:
             return None
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id != owner_id or conversation.status != ConversationStatus.ASSIGNED:
             return None
         agent, before = assigner.take(pick)
         reason, data = assigner.explain(pick, before, "")
-        _move(
+        apply_move(
             conversation,
             Action.ASSIGN,
             actor=None,
@@ -552,12 +552,12 @@ def do_scan_overflow(now: datetime | None = None) -> int:
 def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
     already = AuditEvent.objects.filter(conversation_id=item.id, kind=EventKind.OVERFLOWED).exists()
     with transaction.atomic():
-        conversation = _locked(item.id)
+        conversation = lock_conversation(item.id)
         if conversation.status != ConversationStatus.QUEUED or conversation.team_id != team.pk:
             return 0
         fallback = team.fallback_team
         if fallback is not None and not already:
-            _move(
+            apply_move(
                 conversation,
                 Action.OVERFLOW,
                 actor=None,

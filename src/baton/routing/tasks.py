@@ -12,6 +12,9 @@ from collections.abc import Iterable
 
 from django_tasks import task
 
+from baton.agents.tasks import do_expire_presence
+from baton.routing.alerts import do_scan_stale_conversations
+
 
 def request_assignment(team_ids: Iterable[int | None]) -> None:
     """Queue an assignment run for each team (call inside the transaction that queued or
@@ -43,9 +46,13 @@ def route_conversation(
 
 
 @task()
+def scan_stale_conversations() -> int:
+    return do_scan_stale_conversations()
+
+
+@task()
 def scan_routing() -> dict[str, int]:
     """The periodic routing scan: presence timeouts, shift starts/ends, overflow."""
-    from baton.agents.actions import do_expire_presence
     from baton.routing.actions import do_scan_overflow, do_scan_shift_boundaries
 
     expired = do_expire_presence()

@@ -25,12 +25,7 @@ from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
-from baton.conversations.actions import (
-    check_send_template,
-    do_add_note,
-    do_queue_outbound_message,
-    do_requeue_failed_message,
-)
+from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.ownership import (
     do_accept_handoff,
@@ -58,6 +53,8 @@ from baton.web.media import (
     media_response,
     sign_media_link,
 )
+from baton.whatsapp.delivery import do_requeue_failed_message
+from baton.whatsapp.outbound import check_send_template, do_queue_outbound_message
 
 logger = logging.getLogger("baton.web")
 

@@ -26,7 +26,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from baton.conversations.actions import (
+from baton.conversations.models import DeliveryStatus, Direction, MediaState, Message
+from baton.whatsapp.delivery import (
     do_fail_media,
     do_fail_message,
     do_record_send_accepted,
@@ -35,7 +36,6 @@ from baton.conversations.actions import (
     do_start_send,
     do_store_media,
 )
-from baton.conversations.models import DeliveryStatus, Direction, MediaState, Message
 from baton.whatsapp.errors import human_reason
 from baton.whatsapp.graph import GraphClient, GraphRequestError, OutcomeUnknown, RequestNeverSent
 from baton.whatsapp.sanitise import storage_filename

@@ -7,10 +7,11 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from baton.agents.models import OwnerSilentAction
+from baton.conversations.audit import record_event
 from baton.conversations.models import (
     Alert,
     AlertKind,
-    AuditEvent,
     Conversation,
     ConversationStatus,
     EventKind,
@@ -58,7 +59,6 @@ def threshold_for(conversation: Conversation, kind: AlertKind) -> float:
 
 
 def _reassigns_silent_owner(conversation: Conversation, kind: AlertKind) -> bool:
-    from baton.agents.models import OwnerSilentAction
 
     team = conversation.team
     return (
@@ -101,9 +101,9 @@ def notify_alert(
 
 def record_alert(alert: Alert, conversation: Conversation, reason: str, now: datetime) -> None:
     """The alert's line in the conversation's timeline and the audit log."""
-    AuditEvent.objects.create(
+    record_event(
+        EventKind.ALERT,
         conversation=conversation,
-        kind=EventKind.ALERT,
         from_owner=conversation.owner,
         to_owner=conversation.owner,
         from_status=conversation.status,
@@ -152,6 +152,7 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
         if raised and level == 2 and _reassigns_silent_owner(conversation, kind):
             # The alert stays open on purpose: it is not raised (nor reassigned) again
             # until the customer has been answered.
+            # local import: routing.actions records its alerts through this module
             from baton.routing.actions import do_reassign_silent_owner
 
             do_reassign_silent_owner(conversation.pk, now=now)

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles  # noqa: E402
 from baton.core.request_limits import BufferedRequestBody  # noqa: E402
 from baton.realtime.events import register_server_loop  # noqa: E402
 from baton.realtime.origin import SameOriginValidator  # noqa: E402
-from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
+from baton.web.socket_urls import websocket_urlpatterns  # noqa: E402
 
 # Static files are served straight from the installed apps' static/ folders (no
 # collectstatic step), outside Django's request cycle.

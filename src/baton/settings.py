@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "baton.api",
     "baton.web",
     "baton.simulator",
+    "baton.demo",
 ]
 
 MIDDLEWARE = [

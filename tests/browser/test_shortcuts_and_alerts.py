@@ -14,7 +14,7 @@ from django.utils import timezone
 from baton.agents.actions import do_create_user
 from baton.agents.models import Team
 from baton.conversations.models import Conversation, Message
-from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.demo.inbox import seed_inbox_catalogue
 from baton.routing.alerts import do_scan_stale_conversations
 from baton.simulator.config import SimNumber
 from baton.simulator.wire import envelope

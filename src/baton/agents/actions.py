@@ -124,6 +124,11 @@ def do_create_api_token(user: User) -> str:
     return raw
 
 
+def do_record_token_use(token_id: int, now: datetime) -> None:
+    """When a token was last used (kept to the minute: every request must not write)."""
+    ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
 def do_set_presence(user: User, status: str) -> bool:
     """Set an agent's presence; returns False when it already was ``status``.
 

@@ -9,12 +9,13 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from baton.api.api import ManagersOnly, api
 from baton.api.schemas import ConversationOut, ErrorOut, InputSchema
 from baton.conversations import ownership
-from baton.conversations.models import AuditEvent, Handoff
+from baton.conversations.models import AuditEvent, Conversation, Handoff
 from baton.conversations.queries import access_conversation, get_events, managed_team_ids
 from baton.conversations.serializers import conversation_dict, event_dict
 from baton.core.errors import InvalidInput, PermissionDenied
@@ -94,8 +95,6 @@ def _conv(conversation: Any) -> dict[str, Any]:
 
 
 def access_conversation_fresh(conversation_id: int) -> Any:
-    from baton.conversations.models import Conversation
-
     return Conversation.objects.select_related("contact", "inbox", "owner", "team").get(
         pk=conversation_id
     )
@@ -130,8 +129,6 @@ def assign(request: HttpRequest, conversation_id: int, payload: AssignIn):
 def handoff(request: HttpRequest, conversation_id: int, payload: HandoffIn):
     """The owner hands off to a colleague (202: waits for accept/decline) or to a team's
     queue (200: done). A reason is required."""
-    from ninja.responses import Status
-
     _visible(request, conversation_id)
     result = ownership.do_handoff_conversation(
         conversation_id,

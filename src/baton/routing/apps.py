@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from baton.core.periodic import register_periodic_job
+
 
 class RoutingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
@@ -8,7 +10,6 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         # local import: reactions import models, which are not loaded before ready()
-        from baton.core.periodic import register_periodic_job
         from baton.routing.reactions import register_reactions
         from baton.routing.tasks import scan_routing, scan_stale_conversations
 

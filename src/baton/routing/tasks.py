@@ -25,6 +25,7 @@ def request_assignment(team_ids: Iterable[int | None]) -> None:
 
 @task()
 def assign_waiting(team_id: int) -> int:
+    # local import: routing.actions queues these tasks, so it imports this module
     from baton.routing.actions import do_assign_waiting
 
     return do_assign_waiting(team_id)
@@ -37,6 +38,7 @@ def route_conversation(
     strategy: str | None = None,
     rule: str = "",
 ) -> str | None:
+    # local import: routing.actions queues these tasks, so it imports this module
     from baton.routing.actions import do_route_conversation
 
     agent = do_route_conversation(
@@ -53,6 +55,7 @@ def scan_stale_conversations() -> int:
 @task()
 def scan_routing() -> dict[str, int]:
     """The periodic routing scan: presence timeouts, shift starts/ends, overflow."""
+    # local import: routing.actions queues these tasks, so it imports this module
     from baton.routing.actions import do_scan_overflow, do_scan_shift_boundaries
 
     expired = do_expire_presence()

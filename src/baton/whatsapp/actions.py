@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -466,8 +467,6 @@ def do_ensure_inbox(
 
 
 def ensure_inbox_from_settings() -> Inbox | None:
-    from django.conf import settings
-
     if settings.WHATSAPP_PHONE_NUMBER_ID and settings.WHATSAPP_ACCESS_TOKEN:
         return do_ensure_inbox(settings.WHATSAPP_PHONE_NUMBER_ID, settings.WHATSAPP_ACCESS_TOKEN)
     return None

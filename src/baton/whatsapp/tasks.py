@@ -18,6 +18,7 @@ What happens if the process dies mid-send (the issue's question, answered here):
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from datetime import timedelta
 from typing import Any
@@ -191,7 +192,5 @@ def mark_read(message_id: int) -> str:
 
 
 def _extension_for(mime: str) -> str:
-    import mimetypes
-
     base = (mime or "").split(";")[0].strip()
     return mimetypes.guess_extension(base) or ".bin"

@@ -45,20 +45,17 @@ logger = logging.getLogger("baton.conversations")
 __all__ = ["Opened"]
 
 
-class Inbox(Protocol):
-    """The number a conversation runs on (a ``whatsapp.Inbox``; the channel app sits above
-    this one, so it is described, not imported)."""
-
-    pk: Any
-    default_team: Team | None
-
-
 class ContactProfile(Protocol):
     """What a channel knows of a customer's profile."""
 
-    profile_name: str
-    username: str
-    parent_user_id: str
+    @property
+    def profile_name(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def parent_user_id(self) -> str: ...
 
 
 # Beyond presence, who may be handed work is routing's business (shifts, capacity): routing
@@ -163,8 +160,9 @@ def contact_column_length(field: str) -> int:
     return int(getattr(Contact._meta.get_field(field), "max_length", 0) or 0)
 
 
-def open_conversation_for(inbox: Inbox, contact: Contact) -> tuple[Conversation, Opened]:
-    """The contact's open conversation on this inbox, reopening or creating one.
+def open_conversation_for(inbox: Any, contact: Contact) -> tuple[Conversation, Opened]:
+    """The contact's open conversation on ``inbox`` (a ``whatsapp.Inbox``: the channel app
+    sits above this one, so it is not imported here), reopening or creating one.
 
     Precondition: the caller holds the contact's row lock (or SQLite's write lock), so no
     other transaction can open a second conversation for this contact meanwhile; the

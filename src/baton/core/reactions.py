@@ -37,7 +37,7 @@ def register(change_type: type, subscriber: Subscriber, slot: Slot) -> None:
     Registering the same subscriber twice (``ready()`` run again) keeps one entry.
     """
     entries = _subscribers.setdefault(change_type, [])
-    if any(existing is subscriber for _, _, existing in entries):
+    if any(existing == subscriber for _, _, existing in entries):
         return
     entries.append((int(slot), len(entries), subscriber))
     entries.sort(key=lambda entry: (entry[0], entry[1]))

@@ -56,7 +56,8 @@ def scan_stale_conversations() -> int:
 def scan_routing() -> dict[str, int]:
     """The periodic routing scan: presence timeouts, shift starts/ends, overflow."""
     # local import: routing.actions queues these tasks, so it imports this module
-    from baton.routing.actions import do_scan_overflow, do_scan_shift_boundaries
+    from baton.routing.actions import do_scan_shift_boundaries
+    from baton.routing.alerts import do_scan_overflow
 
     expired = do_expire_presence()
     started, ended = do_scan_shift_boundaries()

@@ -42,8 +42,6 @@ from baton.realtime.events import EventType
 
 logger = logging.getLogger("baton.conversations")
 
-__all__ = ["Opened"]
-
 
 class ContactProfile(Protocol):
     """What a channel knows of a customer's profile."""

@@ -36,13 +36,15 @@ test-postgres: install
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src/baton/conversations src/baton/whatsapp src/baton/agents src/baton/core src/baton/routing
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy $(filter-out src/baton/simulator/,$(wildcard src/baton/*/)) $(wildcard src/baton/*.py)
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/lint_project.py
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

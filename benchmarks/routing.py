@@ -104,8 +104,8 @@ def bench_ingest(n: int, conversations: int, database: str | None) -> None:
 
     call_command("migrate", verbosity=0)
     from baton.agents.models import Team
-    from baton.conversations.actions import do_receive_message
     from baton.routing.models import RoutingRule
+    from baton.whatsapp.actions import do_receive_message
     from baton.whatsapp.models import Inbox
     from baton.whatsapp.parsing import ContactProfile, InboundMessage
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from baton.conversations.actions import do_store_media
 from baton.conversations.models import Message
 from baton.simulator.media import png
+from baton.whatsapp.delivery import do_store_media
 from tests.conftest import load_sample, meta_bytes, post_webhook
 
 

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles  # noqa: E402
 from baton.core.request_limits import BufferedRequestBody  # noqa: E402
 from baton.realtime.events import register_server_loop  # noqa: E402
 from baton.realtime.origin import SameOriginValidator  # noqa: E402
-from baton.realtime.routing import websocket_urlpatterns  # noqa: E402
+from baton.web.socket_urls import websocket_urlpatterns  # noqa: E402
 
 # Static files are served straight from the installed apps' static/ folders (no
 # collectstatic step), outside Django's request cycle.
@@ -39,7 +39,7 @@ static_files = Starlette(
             settings.STATIC_URL.rstrip("/"),
             StaticFiles(
                 packages=[
-                    (app.module.__name__, "static")
+                    (app.name, "static")
                     for app in apps.get_app_configs()
                     if os.path.isdir(os.path.join(app.path, "static"))
                 ]
@@ -51,7 +51,8 @@ static_files = Starlette(
 # is taken only once the request body has arrived in full: a slow client waits on the event
 # loop, not in the pool (see core.request_limits).
 django_http = BufferedRequestBody(
-    WSGIMiddleware(django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4")))
+    # Django's WSGIHandler returns its response object, an iterable of bytes.
+    WSGIMiddleware(django_wsgi_app, workers=int(os.environ.get("BATON_HTTP_THREADS", "4")))  # type: ignore[arg-type]
 )
 
 router = ProtocolTypeRouter(

@@ -6,6 +6,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baton.settings")
+    # local import: Django reads DJANGO_SETTINGS_MODULE when it is first imported
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "baton.api",
     "baton.web",
     "baton.simulator",
+    "baton.demo",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +206,7 @@ BATON_SEND_RETRY_BASE_SECONDS = float(os.environ.get("BATON_SEND_RETRY_BASE_SECO
 BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(
     os.environ.get("BATON_SEND_UNCERTAIN_AFTER_SECONDS", "120")
 )
-# Presence timeouts for agents using the web app (see agents.actions.do_expire_presence).
+# Presence timeouts for agents using the web app (see agents.tasks.do_expire_presence).
 BATON_AWAY_AFTER_SECONDS = int(os.environ.get("BATON_AWAY_AFTER_SECONDS", "900"))
 BATON_OFFLINE_AFTER_SECONDS = int(os.environ.get("BATON_OFFLINE_AFTER_SECONDS", "120"))
 

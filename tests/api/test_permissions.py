@@ -126,7 +126,7 @@ def test_list_views(client, world):
     [("anonymous", None), ("owner", True), ("teammate", False), ("manager", True)],
 )
 def test_alert_list(client, world, caller, visible):
-    from baton.conversations.alerts import do_scan_stale_conversations
+    from baton.routing.alerts import do_scan_stale_conversations
 
     conversation, people = world
     prepare(conversation, people, "owned")
@@ -147,9 +147,10 @@ def test_alert_list(client, world, caller, visible):
 
 
 def test_retry_of_a_failed_message_is_locked_to_the_owner(client, world):
-    from baton.conversations.actions import do_queue_outbound_message, do_requeue_failed_message
     from baton.conversations.models import Message
     from baton.core.errors import Conflict
+    from baton.whatsapp.delivery import do_requeue_failed_message
+    from baton.whatsapp.outbound import do_queue_outbound_message
 
     conversation, people = world
     prepare(conversation, people, "owned")

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from baton.agents.actions import do_create_user
 from baton.agents.models import Team, User
-from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Conversation, Message
-from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.demo.inbox import seed_inbox_catalogue
+from baton.routing.alerts import do_scan_stale_conversations
 from baton.simulator.media import png
 from tests.browser.pages import post_customer_message, sign_in
 from tests.conftest import make_inbox

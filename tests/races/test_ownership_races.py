@@ -13,9 +13,9 @@ from typing import Any
 from django.db import connections
 
 from baton.conversations import ownership
-from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import AuditEvent, Conversation, Message
 from baton.core.errors import DomainError
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes
 from tests.races.test_inbound_bursts import PNID, text_webhook
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 import httpx
 from django.utils import timezone
 
-from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import AuditEvent, Conversation, EventKind
 from baton.conversations.ownership import do_claim_conversation, do_take_over_conversation
 from baton.whatsapp.graph import close_thread_client
+from baton.whatsapp.outbound import do_queue_outbound_message
 from baton.whatsapp.tasks import send_outbound_message
 from tests.conftest import make_user
 from tests.races.test_ownership_races import open_conversations, race

@@ -6,7 +6,7 @@ import json
 
 from baton.agents.models import Shift, User
 from baton.conversations.models import AuditEvent, Conversation
-from baton.core.demo import DEMO_NUMBERS, seed_demo
+from baton.demo.seed import DEMO_NUMBERS, seed_demo
 from tests.conftest import run_tasks
 from tests.races.test_inbound_bursts import text_webhook
 

@@ -8,17 +8,17 @@ import pytest
 from django.utils import timezone
 
 from baton.agents.actions import (
-    do_expire_presence,
     do_record_activity,
     do_record_connection,
     do_record_heartbeat,
     do_set_presence,
 )
 from baton.agents.models import TeamMembership, TimeOff, User
+from baton.agents.tasks import do_expire_presence
 from baton.conversations.actions import do_add_note
-from baton.conversations.alerts import do_scan_stale_conversations
 from baton.conversations.models import Alert, AuditEvent, Conversation, Handoff
-from baton.routing.actions import do_assign_waiting, do_scan_overflow, do_scan_shift_boundaries
+from baton.routing.actions import do_assign_waiting, do_scan_shift_boundaries
+from baton.routing.alerts import do_scan_overflow, do_scan_stale_conversations
 from tests.routing.factories import add_shift, make_agent, make_team, queue_conversation
 
 MONDAY_9 = datetime(2026, 11, 23, 9, tzinfo=UTC)

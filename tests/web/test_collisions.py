@@ -105,22 +105,22 @@ def test_socket_groups_follow_visibility(db):
 
     from baton.agents.models import Team
     from baton.conversations.models import Conversation
-    from baton.realtime.consumers import _groups_for
     from baton.realtime.events import ADMINS_GROUP, team_group, team_managers_group
+    from baton.web.consumers import groups_for_user
     from tests.conftest import make_user
 
     sales = Team.objects.create(name="Sales")
     support = Team.objects.get(is_default=True)
     sales_manager = make_user("sam", role="manager", team="Sales")
     admin = make_user("root", role="admin")
-    groups = _groups_for.func(sales_manager)
+    groups = groups_for_user.func(sales_manager)
     assert team_group(sales.pk) in groups
     assert team_managers_group(sales.pk) in groups
     assert team_group(support.pk) not in groups
     assert ADMINS_GROUP not in groups
-    assert ADMINS_GROUP in _groups_for.func(admin)
+    assert ADMINS_GROUP in groups_for_user.func(admin)
     # ...and a Support conversation's events go to Support, admins and its viewers only.
-    from baton.conversations.actions import conversation_audience
+    from baton.conversations.notify import conversation_audience
 
     conversation = Conversation(pk=1, team=support)
     assert set(conversation_audience(conversation)) == {

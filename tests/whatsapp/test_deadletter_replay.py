@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import Conversation, Message
 from baton.conversations.ownership import do_claim_conversation
 from baton.whatsapp.models import DeadLetter
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook
 
 PNID = "1122334455667"

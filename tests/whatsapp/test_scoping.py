@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import Message
 from baton.conversations.ownership import do_claim_conversation
 from baton.whatsapp.models import DeadLetter
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import make_inbox, make_user, meta_bytes, post_webhook
 
 NUMBER_A = "100000000000001"

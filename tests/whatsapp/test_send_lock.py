@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from baton.conversations.actions import do_queue_outbound_message, do_requeue_failed_message
 from baton.conversations.models import Conversation, Message
 from baton.conversations.ownership import (
     do_accept_handoff,
@@ -23,6 +22,8 @@ from baton.conversations.ownership import (
     do_take_over_conversation,
 )
 from baton.core.errors import Conflict, InvalidInput
+from baton.whatsapp.delivery import do_requeue_failed_message
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook, run_tasks
 
 

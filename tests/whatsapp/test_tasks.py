@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from baton.agents.actions import do_create_user
-from baton.conversations.actions import do_queue_outbound_message, do_start_send
 from baton.conversations.models import Conversation, Message
 from baton.conversations.ownership import do_claim_conversation
+from baton.whatsapp.delivery import do_start_send
+from baton.whatsapp.outbound import do_queue_outbound_message
 from baton.whatsapp.tasks import check_uncertain_send
 from tests.conftest import make_inbox
 from tests.live import wait_for

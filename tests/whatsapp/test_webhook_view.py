@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from baton.conversations.actions import do_queue_outbound_message
 from baton.conversations.models import Contact, Conversation, Message
 from baton.conversations.ownership import do_claim_conversation
 from baton.whatsapp.models import DeadLetter, Inbox
+from baton.whatsapp.outbound import do_queue_outbound_message
 from tests.conftest import (
     SAMPLES_DIR,
     VERIFY_TOKEN,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from baton.agents.changes import PresenceChanged
 from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
-from baton.conversations.audit import record_config_change
+from baton.core.changes import announce_config_change
 from baton.core.errors import InvalidInput
+from baton.core.reactions import dispatch
 from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, team_group
 
 
@@ -53,7 +54,7 @@ def do_create_user(
             TeamMembership.objects.get_or_create(
                 team=team, user=user, defaults={"is_manager": role in (Role.MANAGER, Role.ADMIN)}
             )
-        record_config_change(
+        announce_config_change(
             actor,
             user,
             "created",
@@ -73,7 +74,7 @@ def do_deactivate_user(user: User, actor: User | None = None) -> None:
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        record_config_change(actor, user, "deactivated", {"is_active": False})
+        announce_config_change(actor, user, "deactivated", {"is_active": False})
 
 
 def do_set_role(user: User, role: str, actor: User | None = None) -> None:
@@ -84,7 +85,7 @@ def do_set_role(user: User, role: str, actor: User | None = None) -> None:
         user.role = role
         user.is_staff = user.is_superuser = role == Role.ADMIN
         user.save(update_fields=["role", "is_staff", "is_superuser"])
-        record_config_change(actor, user, "changed", {"role": role})
+        announce_config_change(actor, user, "changed", {"role": role})
 
 
 def do_add_team_member(
@@ -98,7 +99,7 @@ def do_add_team_member(
         if not created and membership.is_manager != is_manager:
             membership.is_manager = is_manager
             membership.save(update_fields=["is_manager"])
-        record_config_change(
+        announce_config_change(
             actor, membership, "created" if created else "changed", {"is_manager": is_manager}, team
         )
     return membership
@@ -111,7 +112,7 @@ def do_remove_team_member(user: User, team: Team, actor: User | None = None) -> 
         membership = TeamMembership.objects.filter(team=team, user=user).first()
         if membership is None:
             return False
-        record_config_change(actor, membership, "deleted", {}, team)
+        announce_config_change(actor, membership, "deleted", {}, team)
         membership.delete()
     return True
 
@@ -123,11 +124,17 @@ def do_create_api_token(user: User) -> str:
     return raw
 
 
+def do_record_token_use(token_id: int, now: datetime) -> None:
+    """When a token was last used (kept to the minute: every request must not write)."""
+    ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
 def do_set_presence(user: User, status: str) -> bool:
     """Set an agent's presence; returns False when it already was ``status``.
 
     Teammates and managers hear it live (who can take work changes what they see). Routing
-    listens to the change too: an agent becoming available may be handed waiting work.
+    subscribes to ``PresenceChanged``: an agent becoming available may be handed waiting
+    work.
     """
     if status not in Presence.values:
         raise InvalidInput(f"Unknown presence {status!r}; use one of {', '.join(Presence.values)}.")
@@ -150,10 +157,7 @@ def do_set_presence(user: User, status: str) -> bool:
             {"user": {"username": user.username, "name": user.name, "presence": status}},
             [MANAGERS_GROUP, *(team_group(team_id) for team_id in team_ids)],
         )
-        if status == Presence.AVAILABLE:
-            from baton.routing.tasks import request_assignment
-
-            request_assignment(team_ids)
+        dispatch(PresenceChanged(user, status, tuple(team_ids)))
     return True
 
 
@@ -184,36 +188,3 @@ def do_record_activity(user_id: int, now: datetime | None = None) -> None:
     User.objects.filter(pk=user_id, last_active_at__lt=now - timedelta(seconds=30)).update(
         last_active_at=now
     )
-
-
-def do_expire_presence(now: datetime | None = None) -> int:
-    """Presence timeouts (idempotent scan): available → away after
-    ``BATON_AWAY_AFTER_SECONDS`` without activity; away/available → offline once every
-    WebSocket of the agent has been gone for ``BATON_OFFLINE_AFTER_SECONDS``.
-
-    Applies only to agents who have connected the web app at least once
-    (``last_active_at`` set): an agent driving Baton only through the API keeps the
-    presence they set.
-    """
-    now = now or timezone.now()
-    away_cutoff = now - timedelta(seconds=settings.BATON_AWAY_AFTER_SECONDS)
-    offline_cutoff = now - timedelta(seconds=settings.BATON_OFFLINE_AFTER_SECONDS)
-    changed = 0
-    # Gone: every tab closed a while ago, or no tab has sent a heartbeat for as long (its
-    # server died without counting the disconnect).
-    gone = User.objects.filter(
-        Q(live_connections=0, last_active_at__lt=offline_cutoff)
-        | Q(last_seen_at__lt=offline_cutoff),
-        presence__in=["available", "away"],
-    )
-    for user in gone:
-        changed += do_set_presence(user, Presence.OFFLINE)
-    idle = User.objects.filter(
-        presence=Presence.AVAILABLE,
-        last_active_at__lt=away_cutoff,
-        live_connections__gt=0,
-        last_seen_at__gte=offline_cutoff,
-    )
-    for user in idle:
-        changed += do_set_presence(user, Presence.AWAY)
-    return changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils import timezone
 
+from baton.agents.actions import do_record_token_use
 from baton.agents.models import ApiToken, Role, Team, User, hash_token
 
 
@@ -18,7 +19,7 @@ def get_user_for_token(raw_key: str) -> User | None:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        do_record_token_use(token.pk, now)
     return token.user
 
 

@@ -6,7 +6,7 @@ password (a change ends other sessions) and their ``TeamMembership`` rows. The a
 shell and cascading deletes all write those through a model save or delete, so these
 receivers are the one hook none of them skips. Each queues, for after commit,
 ``EventType.ACCESS_CHANGED`` to the user's sockets, which re-check and re-scope themselves
-(``realtime.consumers``). ``QuerySet.update()`` fires nothing: it is never used for these
+(``web.consumers``). ``QuerySet.update()`` fires nothing: it is never used for these
 fields.
 """
 

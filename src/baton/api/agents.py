@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Schema
 
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
 from baton.api.schemas import ErrorOut
 from baton.conversations.queries import managed_team_ids
@@ -33,7 +33,7 @@ class AgentOut(Schema):
 
 
 @api.get("/agents", response={200: list[AgentOut], 403: ErrorOut}, tags=["agents"])
-def list_agents(request: HttpRequest):
+def list_agents(request: AuthenticatedRequest):
     """Agents of the teams I manage: presence, on shift, open conversations and capacity
     per team, and whether routing can hand them work right now."""
     if managed_team_ids(request.user) == []:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Schema
 
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
 from baton.conversations.queries import get_open_alerts
 
@@ -30,7 +30,7 @@ class AlertList(Schema):
 
 
 @api.get("/alerts", response=AlertList, tags=["ownership"])
-def list_alerts(request: HttpRequest):
+def list_alerts(request: AuthenticatedRequest):
     """Open alerts, oldest wait first: managers see their teams', agents their own chats'."""
     return {
         "items": [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Query, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
 from baton.api.schemas import (
     ConversationOut,
@@ -18,7 +18,7 @@ from baton.api.schemas import (
     MessagePage,
     SendMessageIn,
 )
-from baton.conversations.actions import do_add_note, do_queue_outbound_message
+from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.queries import (
     access_conversation,
@@ -28,6 +28,7 @@ from baton.conversations.queries import (
 )
 from baton.conversations.serializers import conversation_dict, message_dict
 from baton.core.errors import InvalidInput
+from baton.whatsapp.outbound import do_queue_outbound_message
 
 
 class ConversationFilters(Schema):
@@ -42,7 +43,7 @@ class ConversationFilters(Schema):
 
 
 @api.get("/conversations", response=ConversationPage, tags=["conversations"])
-def list_conversations(request: HttpRequest, filters: Query[ConversationFilters]):
+def list_conversations(request: AuthenticatedRequest, filters: Query[ConversationFilters]):
     limit = max(1, min(filters.limit, 200))
     qs = filter_view(visible_conversations(request.user), request.user, filters.view).order_by(
         "-id"
@@ -65,7 +66,7 @@ def list_conversations(request: HttpRequest, filters: Query[ConversationFilters]
     response={200: ConversationOut, 404: ErrorOut},
     tags=["conversations"],
 )
-def get_conversation(request: HttpRequest, conversation_id: int):
+def get_conversation(request: AuthenticatedRequest, conversation_id: int):
     return conversation_dict(access_conversation(request.user, conversation_id))
 
 
@@ -74,7 +75,7 @@ def get_conversation(request: HttpRequest, conversation_id: int):
     response={200: MessagePage, 404: ErrorOut},
     tags=["conversations"],
 )
-def list_messages(request: HttpRequest, conversation_id: int):
+def list_messages(request: AuthenticatedRequest, conversation_id: int):
     conversation = access_conversation(request.user, conversation_id)
     return {"items": [message_dict(m) for m in get_timeline(conversation)]}
 
@@ -85,7 +86,7 @@ def list_messages(request: HttpRequest, conversation_id: int):
     tags=["conversations"],
     summary="Send a text, template or reaction, or add an internal note",
 )
-def send_message(request: HttpRequest, conversation_id: int, payload: SendMessageIn):
+def send_message(request: AuthenticatedRequest, conversation_id: int, payload: SendMessageIn):
     conversation = access_conversation(request.user, conversation_id)
     if payload.note:
         return Status(

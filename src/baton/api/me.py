@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Schema
 
 from baton.agents.actions import do_set_presence
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
 from baton.api.schemas import ErrorOut, InputSchema
 
@@ -38,12 +38,12 @@ def _me(user) -> dict:
 
 
 @api.get("/me", response=MeOut, tags=["me"])
-def me(request: HttpRequest):
+def me(request: AuthenticatedRequest):
     return _me(request.user)
 
 
 @api.post("/me/presence", response={200: MeOut, 400: ErrorOut}, tags=["me"])
-def set_presence(request: HttpRequest, payload: PresenceIn):
+def set_presence(request: AuthenticatedRequest, payload: PresenceIn):
     """Set my presence. Only an available agent is routed new conversations."""
     do_set_presence(request.user, payload.status)
     return _me(request.user)

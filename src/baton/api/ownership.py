@@ -7,14 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from ninja import Query, Schema
+from ninja.responses import Status
 from pydantic import Field
 
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import ManagersOnly, api
 from baton.api.schemas import ConversationOut, ErrorOut, InputSchema
 from baton.conversations import ownership
-from baton.conversations.models import AuditEvent, Handoff
+from baton.conversations.models import AuditEvent, Conversation, Handoff
 from baton.conversations.queries import access_conversation, get_events, managed_team_ids
 from baton.conversations.serializers import conversation_dict, event_dict
 from baton.core.errors import InvalidInput, PermissionDenied
@@ -83,7 +85,7 @@ class TimelineOut(Schema):
     items: list[EventOut]
 
 
-def _visible(request: HttpRequest, conversation_id: int) -> None:
+def _visible(request: AuthenticatedRequest, conversation_id: int) -> None:
     access_conversation(request.user, conversation_id)
 
 
@@ -94,8 +96,6 @@ def _conv(conversation: Any) -> dict[str, Any]:
 
 
 def access_conversation_fresh(conversation_id: int) -> Any:
-    from baton.conversations.models import Conversation
-
     return Conversation.objects.select_related("contact", "inbox", "owner", "team").get(
         pk=conversation_id
     )
@@ -104,7 +104,7 @@ def access_conversation_fresh(conversation_id: int) -> Any:
 @api.post(
     "/conversations/{conversation_id}/claim", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def claim(request: HttpRequest, conversation_id: int):
+def claim(request: AuthenticatedRequest, conversation_id: int):
     """Take an unassigned conversation. Of simultaneous claims exactly one wins; the others
     get 409 with the owner's username."""
     _visible(request, conversation_id)
@@ -114,7 +114,7 @@ def claim(request: HttpRequest, conversation_id: int):
 @api.post(
     "/conversations/{conversation_id}/assign", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def assign(request: HttpRequest, conversation_id: int, payload: AssignIn):
+def assign(request: AuthenticatedRequest, conversation_id: int, payload: AssignIn):
     """A manager assigns the conversation to an agent."""
     _visible(request, conversation_id)
     return _conv(
@@ -127,11 +127,9 @@ def assign(request: HttpRequest, conversation_id: int, payload: AssignIn):
     response={200: ConversationOut, 202: HandoffOut, **ERRORS},
     tags=TAGS,
 )
-def handoff(request: HttpRequest, conversation_id: int, payload: HandoffIn):
+def handoff(request: AuthenticatedRequest, conversation_id: int, payload: HandoffIn):
     """The owner hands off to a colleague (202: waits for accept/decline) or to a team's
     queue (200: done). A reason is required."""
-    from ninja.responses import Status
-
     _visible(request, conversation_id)
     result = ownership.do_handoff_conversation(
         conversation_id,
@@ -164,7 +162,7 @@ def _handoff_dict(handoff: Handoff) -> dict[str, Any]:
     response={200: ConversationOut, **ERRORS},
     tags=TAGS,
 )
-def accept_handoff(request: HttpRequest, conversation_id: int):
+def accept_handoff(request: AuthenticatedRequest, conversation_id: int):
     _visible(request, conversation_id)
     return _conv(ownership.do_accept_handoff(conversation_id, request.user))
 
@@ -174,7 +172,7 @@ def accept_handoff(request: HttpRequest, conversation_id: int):
     response={200: HandoffOut, **ERRORS},
     tags=TAGS,
 )
-def decline_handoff(request: HttpRequest, conversation_id: int, payload: DeclineIn):
+def decline_handoff(request: AuthenticatedRequest, conversation_id: int, payload: DeclineIn):
     _visible(request, conversation_id)
     return _handoff_dict(
         ownership.do_decline_handoff(conversation_id, request.user, payload.reason)
@@ -184,7 +182,7 @@ def decline_handoff(request: HttpRequest, conversation_id: int, payload: Decline
 @api.post(
     "/conversations/{conversation_id}/release", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def release(request: HttpRequest, conversation_id: int, payload: NoteIn | None = None):
+def release(request: AuthenticatedRequest, conversation_id: int, payload: NoteIn | None = None):
     _visible(request, conversation_id)
     note = payload.note if payload else ""
     return _conv(ownership.do_release_conversation(conversation_id, request.user, note))
@@ -195,7 +193,9 @@ def release(request: HttpRequest, conversation_id: int, payload: NoteIn | None =
     response={200: ConversationOut, **ERRORS},
     tags=TAGS,
 )
-def takeover(request: HttpRequest, conversation_id: int, payload: TakeoverIn | None = None):
+def takeover(
+    request: AuthenticatedRequest, conversation_id: int, payload: TakeoverIn | None = None
+):
     """A manager becomes the owner, whoever owned it. Always recorded."""
     _visible(request, conversation_id)
     reason, note = (payload.reason, payload.note) if payload else ("", "")
@@ -205,7 +205,7 @@ def takeover(request: HttpRequest, conversation_id: int, payload: TakeoverIn | N
 @api.post(
     "/conversations/{conversation_id}/resolve", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def resolve(request: HttpRequest, conversation_id: int, payload: NoteIn | None = None):
+def resolve(request: AuthenticatedRequest, conversation_id: int, payload: NoteIn | None = None):
     _visible(request, conversation_id)
     note = payload.note if payload else ""
     return _conv(ownership.do_resolve_conversation(conversation_id, request.user, note))
@@ -214,7 +214,7 @@ def resolve(request: HttpRequest, conversation_id: int, payload: NoteIn | None =
 @api.post(
     "/conversations/{conversation_id}/reopen", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def reopen(request: HttpRequest, conversation_id: int, payload: NoteIn | None = None):
+def reopen(request: AuthenticatedRequest, conversation_id: int, payload: NoteIn | None = None):
     _visible(request, conversation_id)
     note = payload.note if payload else ""
     return _conv(ownership.do_reopen_conversation(conversation_id, request.user, note))
@@ -223,7 +223,7 @@ def reopen(request: HttpRequest, conversation_id: int, payload: NoteIn | None = 
 @api.post(
     "/conversations/{conversation_id}/snooze", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def snooze(request: HttpRequest, conversation_id: int, payload: SnoozeIn):
+def snooze(request: AuthenticatedRequest, conversation_id: int, payload: SnoozeIn):
     _visible(request, conversation_id)
     if payload.until.tzinfo is None:
         raise InvalidInput("Give the time with its zone, e.g. 2026-11-25T09:00:00Z.")
@@ -235,7 +235,7 @@ def snooze(request: HttpRequest, conversation_id: int, payload: SnoozeIn):
 @api.post(
     "/conversations/{conversation_id}/pending", response={200: ConversationOut, **ERRORS}, tags=TAGS
 )
-def set_pending(request: HttpRequest, conversation_id: int, payload: NoteIn | None = None):
+def set_pending(request: AuthenticatedRequest, conversation_id: int, payload: NoteIn | None = None):
     _visible(request, conversation_id)
     note = payload.note if payload else ""
     return _conv(ownership.do_set_pending(conversation_id, request.user, note))
@@ -246,7 +246,7 @@ def set_pending(request: HttpRequest, conversation_id: int, payload: NoteIn | No
     response={200: TimelineOut, 404: ErrorOut},
     tags=TAGS,
 )
-def timeline(request: HttpRequest, conversation_id: int):
+def timeline(request: AuthenticatedRequest, conversation_id: int):
     """Every ownership and status change of the conversation, oldest first."""
     conversation = access_conversation(request.user, conversation_id)
     return {"items": [event_dict(e) for e in get_events(conversation)]}
@@ -263,7 +263,7 @@ class AuditRange(Schema):
     response={200: None, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     auth=ManagersOnly("Only managers and admins can export the audit log."),
 )
-def audit_csv(request: HttpRequest, window: Query[AuditRange]) -> HttpResponse:
+def audit_csv(request: AuthenticatedRequest, window: Query[AuditRange]) -> StreamingHttpResponse:
     """The audit log for a date range as CSV (managers: their teams; admins: everything).
     ``since`` and ``until`` are required ISO 8601 times with their zone."""
     managed = managed_team_ids(request.user)

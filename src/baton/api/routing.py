@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
 from baton.api.schemas import ErrorOut, InputSchema
 from baton.core.errors import InvalidInput
@@ -139,7 +139,7 @@ def _decision(decision: Decision | None) -> dict[str, Any] | None:
 
 
 @api.get("/routing/rules", response={200: list[RuleOut], 403: ErrorOut}, tags=TAGS)
-def list_rules(request: HttpRequest, filters: Query[RuleFilter]):
+def list_rules(request: AuthenticatedRequest, filters: Query[RuleFilter]):
     """The rules you may configure (a manager: those within their teams), grouped by inbox
     (every-inbox rules last) in evaluation order."""
     check_manager(request.user)
@@ -151,7 +151,7 @@ def list_rules(request: HttpRequest, filters: Query[RuleFilter]):
 
 
 @api.post("/routing/rules", response={201: RuleOut, **ERRORS}, tags=TAGS)
-def create_rule(request: HttpRequest, payload: RuleIn):
+def create_rule(request: AuthenticatedRequest, payload: RuleIn):
     """Create a rule at the end of its inbox's list. Invalid conditions or actions answer
     400 with ``error.errors``, one readable message per problem."""
     check_manager(request.user)
@@ -166,7 +166,7 @@ def create_rule(request: HttpRequest, payload: RuleIn):
 
 
 @api.put("/routing/rules/{rule_id}", response={200: RuleOut, **ERRORS}, tags=TAGS)
-def replace_rule(request: HttpRequest, rule_id: int, payload: RuleIn):
+def replace_rule(request: AuthenticatedRequest, rule_id: int, payload: RuleIn):
     """Replace a rule (moving it to another inbox puts it at the end of that list)."""
     rule = access_rule(request.user, rule_id)
     rule.name = payload.name
@@ -180,13 +180,13 @@ def replace_rule(request: HttpRequest, rule_id: int, payload: RuleIn):
 @api.delete(
     "/routing/rules/{rule_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}, tags=TAGS
 )
-def delete_rule(request: HttpRequest, rule_id: int):
+def delete_rule(request: AuthenticatedRequest, rule_id: int):
     do_delete_routing_rule(access_rule(request.user, rule_id), request.user)  # type: ignore[arg-type]
     return Status(204, None)
 
 
 @api.post("/routing/dry-run", response={200: DryRunOut, **ERRORS}, tags=TAGS)
-def dry_run(request: HttpRequest, payload: DryRunIn):
+def dry_run(request: AuthenticatedRequest, payload: DryRunIn):
     """What the current rules would decide for the latest conversations and, optionally, a
     sample message. Changes nothing."""
     check_manager(request.user)

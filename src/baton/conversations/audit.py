@@ -1,16 +1,22 @@
-"""Configuration changes in the append-only audit log (next to ownership changes).
+"""The one writer of the append-only audit log: ownership, status and configuration records.
 
-Called inside the transaction of the write it records, so a change and its record commit or
-roll back together.
+``record_event`` writes every ``AuditEvent`` row (a conversation's timeline activity and the
+exportable log alike). It is called inside the transaction of the write it records, so a
+change and its record commit or roll back together. Lower layers (``agents``, the admin in
+``core``) announce configuration changes as ``core.changes.ConfigurationChanged``; this
+module subscribes to them (``ConversationsConfig.ready``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from baton.conversations.models import AuditEvent, EventKind
+from baton.core.changes import ConfigurationChanged
 
 # Never copied into the log, even as "changed": secrets stay where they are.
 SECRET_FIELDS = frozenset(
@@ -34,6 +40,38 @@ def describe_changes(values: dict[str, Any]) -> dict[str, Any]:
         field: ("(changed)" if field in SECRET_FIELDS else _plain(value))
         for field, value in values.items()
     }
+
+
+def record_event(
+    kind: str,
+    *,
+    conversation: Any = None,
+    actor: Any = None,
+    from_owner: Any = None,
+    to_owner: Any = None,
+    to_team: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> AuditEvent:
+    """Append one record to the log (and, with a conversation, to its timeline)."""
+    return AuditEvent.objects.create(
+        conversation=conversation,
+        kind=kind,
+        actor=actor,
+        from_owner=from_owner,
+        to_owner=to_owner,
+        to_team=to_team,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        note=note,
+        data=data if data is not None else {},
+        created_at=created_at or timezone.now(),
+    )
 
 
 def record_config_change(
@@ -65,11 +103,16 @@ def record_config_change(
 def record_config_event(
     actor: Any, reason: str, data: dict[str, Any], team: Any = None
 ) -> AuditEvent:
-    """The one place a configuration record is written (no conversation, kind CONFIG)."""
-    return AuditEvent.objects.create(
-        kind=EventKind.CONFIG,
+    """A configuration record: no conversation, kind CONFIG."""
+    return record_event(
+        EventKind.CONFIG,
         actor=actor if getattr(actor, "pk", None) else None,
         to_team=team,
         reason=reason[:500],
         data=data,
     )
+
+
+def record_announced_config_change(change: ConfigurationChanged) -> None:
+    """The subscriber for configuration changes announced by lower layers."""
+    record_config_change(change.actor, change.target, change.change, change.values, change.team)

@@ -17,24 +17,26 @@ from django.utils import timezone
 
 from baton.agents.models import Role, Team, User
 from baton.conversations import lifecycle
-from baton.conversations.actions import notify_conversation
+from baton.conversations.audit import record_event
+from baton.conversations.changes import ConversationMoved
 from baton.conversations.lifecycle import Action
 from baton.conversations.models import (
-    AuditEvent,
     Conversation,
     ConversationStatus,
     EventKind,
     Handoff,
     HandoffStatus,
 )
+from baton.conversations.notify import notify_conversation
 from baton.conversations.queries import is_manager_of, owner_label
 from baton.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from baton.core.reactions import dispatch
 from baton.realtime.events import EventType, send_event_on_commit, user_group
 
 KEEP: Any = object()
 
 
-def _locked(conversation_id: int) -> Conversation:
+def lock_conversation(conversation_id: int) -> Conversation:
     """Lock the conversation row, then read it with its relations.
 
     Two statements on purpose: on PostgreSQL, a ``SELECT … FOR UPDATE`` that waited for
@@ -73,7 +75,7 @@ def _owned_by_someone_else(conversation: Conversation, actor: User) -> Conflict:
     )
 
 
-def _move(
+def apply_move(
     conversation: Conversation,
     action: Action,
     *,
@@ -93,6 +95,7 @@ def _move(
         raise Conflict(str(exc).capitalize() + ".", status=conversation.status) from exc
     from_owner = conversation.owner
     from_status = conversation.status
+    from_team_id = conversation.team_id
     fields: dict[str, Any] = {"status": new_status, **(extra or {})}
     if owner is not KEEP:
         fields["owner"] = owner
@@ -112,9 +115,9 @@ def _move(
         raise Conflict("The conversation changed meanwhile; reload and try again.")
     for key, value in fields.items():
         setattr(conversation, key, value)
-    AuditEvent.objects.create(
+    record_event(
+        kind,
         conversation=conversation,
-        kind=kind,
         actor=actor,
         from_owner=from_owner,
         to_owner=conversation.owner,
@@ -133,24 +136,8 @@ def _move(
             [user_group(from_owner.pk)],
         )
     notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
-    _request_assignment_after(conversation, from_owner, new_status)
+    dispatch(ConversationMoved(conversation, kind, from_owner, from_status, from_team_id))
     return conversation
-
-
-def _request_assignment_after(
-    conversation: Conversation, from_owner: User | None, new_status: str
-) -> None:
-    """Work was queued or capacity freed: run assignment for the teams concerned (oldest
-    waiting first, chatwoot#10583), in a task committed with this move."""
-    team_ids: set[int | None] = set()
-    if new_status == ConversationStatus.QUEUED:
-        team_ids.add(conversation.team_id)
-    if from_owner is not None and from_owner != conversation.owner:
-        team_ids.update(from_owner.memberships.values_list("team_id", flat=True))
-    if team_ids - {None}:
-        from baton.routing.tasks import request_assignment
-
-        request_assignment(team_ids)
 
 
 def _require_agent(user: User) -> None:
@@ -163,14 +150,16 @@ def do_claim_conversation(conversation_id: int, actor: User) -> Conversation:
     _require_agent(actor)
     with transaction.atomic():
         _lock_new_owner(actor)
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id is not None:
             if conversation.owner_id == actor.pk:
                 return conversation
             raise _owned_by_someone_else(conversation, actor)
         if not (is_manager_of(actor, conversation.team) or _in_team(actor, conversation.team)):
             raise PermissionDenied("You can only claim conversations from your teams' queues.")
-        return _move(conversation, Action.CLAIM, actor=actor, kind=EventKind.CLAIMED, owner=actor)
+        return apply_move(
+            conversation, Action.CLAIM, actor=actor, kind=EventKind.CLAIMED, owner=actor
+        )
 
 
 def _in_team(user: User, team: Team | None) -> bool:
@@ -194,13 +183,13 @@ def do_assign_conversation(
     """A manager gives a conversation to an agent."""
     agent = _resolve_agent(username)
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if not is_manager_of(actor, conversation.team):
             raise PermissionDenied("Only a manager of this team can assign conversations.")
         if conversation.owner_id == agent.pk:
             return conversation
-        _cancel_pending_handoff(conversation, actor, "reassigned by a manager")
-        return _move(
+        cancel_pending_handoff(conversation, actor, "reassigned by a manager")
+        return apply_move(
             conversation,
             Action.ASSIGN,
             actor=actor,
@@ -216,13 +205,13 @@ def do_take_over_conversation(
 ) -> Conversation:
     """A manager forcibly becomes the owner. Always recorded."""
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if not is_manager_of(actor, conversation.team):
             raise PermissionDenied("Only a manager of this team can take a conversation over.")
         if conversation.owner_id == actor.pk:
             return conversation
-        _cancel_pending_handoff(conversation, actor, "taken over by a manager")
-        return _move(
+        cancel_pending_handoff(conversation, actor, "taken over by a manager")
+        return apply_move(
             conversation,
             Action.TAKE_OVER,
             actor=actor,
@@ -261,7 +250,7 @@ def do_handoff_conversation(
     if bool(to_username) == bool(to_team_name):
         raise InvalidInput('Hand off either "to_agent" or "to_team".')
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id != actor.pk:
             if conversation.owner_id is None:
                 raise Conflict("Only the owner can hand off; this conversation is unassigned.")
@@ -270,8 +259,8 @@ def do_handoff_conversation(
             team = Team.objects.filter(name=to_team_name).first()
             if team is None:
                 raise InvalidInput(f"No team {to_team_name!r}.")
-            _cancel_pending_handoff(conversation, actor, "handed to a team instead")
-            return _move(
+            cancel_pending_handoff(conversation, actor, "handed to a team instead")
+            return apply_move(
                 conversation,
                 Action.HAND_TO_TEAM,
                 actor=actor,
@@ -301,9 +290,9 @@ def do_handoff_conversation(
             created_at=now,
             expires_at=now + timedelta(seconds=timeout),
         )
-        AuditEvent.objects.create(
+        record_event(
+            EventKind.HANDOFF_REQUESTED,
             conversation=conversation,
-            kind=EventKind.HANDOFF_REQUESTED,
             actor=actor,
             from_owner=actor,
             to_owner=receiver,
@@ -313,6 +302,7 @@ def do_handoff_conversation(
             note=note,
             data={"handoff_id": handoff.pk, "expires_at": handoff.expires_at.isoformat()},
         )
+        # local import: conversations.tasks runs these actions, so it imports this module
         from baton.conversations.tasks import expire_handoff
 
         expire_handoff.using(run_after=handoff.expires_at).enqueue(handoff.pk)
@@ -325,7 +315,7 @@ def do_handoff_conversation(
         return handoff
 
 
-def _pending_handoff(conversation: Conversation) -> Handoff | None:
+def pending_handoff(conversation: Conversation) -> Handoff | None:
     return (
         Handoff.objects.select_for_update()
         .filter(conversation=conversation, status=HandoffStatus.PENDING)
@@ -343,8 +333,8 @@ def _close_handoff(handoff: Handoff, status: HandoffStatus, reason: str = "") ->
     handoff.response_reason = reason
 
 
-def _cancel_pending_handoff(conversation: Conversation, actor: User, why: str) -> None:
-    handoff = _pending_handoff(conversation)
+def cancel_pending_handoff(conversation: Conversation, actor: User, why: str) -> None:
+    handoff = pending_handoff(conversation)
     if handoff is not None:
         _close_handoff(handoff, HandoffStatus.CANCELLED, why)
 
@@ -352,8 +342,8 @@ def _cancel_pending_handoff(conversation: Conversation, actor: User, why: str) -
 def do_accept_handoff(conversation_id: int, actor: User) -> Conversation:
     with transaction.atomic():
         _lock_new_owner(actor)
-        conversation = _locked(conversation_id)
-        handoff = _pending_handoff(conversation)
+        conversation = lock_conversation(conversation_id)
+        handoff = pending_handoff(conversation)
         if handoff is None or handoff.to_user_id != actor.pk:
             raise Conflict("There is no handoff of this conversation waiting for you.")
         if conversation.owner_id != handoff.from_user_id:
@@ -361,7 +351,7 @@ def do_accept_handoff(conversation_id: int, actor: User) -> Conversation:
             _close_handoff(handoff, HandoffStatus.CANCELLED, "the conversation changed owner")
             raise _owned_by_someone_else(conversation, actor)
         _close_handoff(handoff, HandoffStatus.ACCEPTED)
-        return _move(
+        return apply_move(
             conversation,
             Action.ACCEPT_HANDOFF,
             actor=actor,
@@ -383,14 +373,14 @@ def do_decline_handoff(conversation_id: int, actor: User, reason: str) -> Handof
     if not reason:
         raise InvalidInput("Say why you decline, so the sender knows what to do.")
     with transaction.atomic():
-        conversation = _locked(conversation_id)
-        handoff = _pending_handoff(conversation)
+        conversation = lock_conversation(conversation_id)
+        handoff = pending_handoff(conversation)
         if handoff is None or handoff.to_user_id != actor.pk:
             raise Conflict("There is no handoff of this conversation waiting for you.")
         _close_handoff(handoff, HandoffStatus.DECLINED, reason)
-        AuditEvent.objects.create(
+        record_event(
+            EventKind.HANDOFF_DECLINED,
             conversation=conversation,
-            kind=EventKind.HANDOFF_DECLINED,
             actor=actor,
             from_owner=handoff.from_user,
             to_owner=handoff.from_user,
@@ -414,14 +404,14 @@ def do_expire_handoff(handoff_id: int) -> bool:
         handoff = Handoff.objects.filter(pk=handoff_id).first()
         if handoff is None or handoff.status != HandoffStatus.PENDING:
             return False
-        conversation = _locked(handoff.conversation_id)
-        handoff = _pending_handoff(conversation)
+        conversation = lock_conversation(handoff.conversation_id)
+        handoff = pending_handoff(conversation)
         if handoff is None or handoff.pk != handoff_id or handoff.expires_at > timezone.now():
             return False
         _close_handoff(handoff, HandoffStatus.EXPIRED, "not accepted in time")
-        AuditEvent.objects.create(
+        record_event(
+            EventKind.HANDOFF_EXPIRED,
             conversation=conversation,
-            kind=EventKind.HANDOFF_EXPIRED,
             from_owner=handoff.from_user,
             to_owner=handoff.from_user,
             from_status=conversation.status,
@@ -436,11 +426,11 @@ def do_expire_handoff(handoff_id: int) -> bool:
 def do_release_conversation(conversation_id: int, actor: User, note: str = "") -> Conversation:
     """The owner puts the conversation back in the team queue."""
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id != actor.pk:
             raise _owned_by_someone_else(conversation, actor)
-        _cancel_pending_handoff(conversation, actor, "released to the queue")
-        return _move(
+        cancel_pending_handoff(conversation, actor, "released to the queue")
+        return apply_move(
             conversation,
             Action.RELEASE,
             actor=actor,
@@ -453,10 +443,12 @@ def do_release_conversation(conversation_id: int, actor: User, note: str = "") -
 
 def do_resolve_conversation(conversation_id: int, actor: User, note: str = "") -> Conversation:
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         _require_owner_or_manager(conversation, actor, "resolve")
-        _cancel_pending_handoff(conversation, actor, "resolved")
-        return _move(conversation, Action.RESOLVE, actor=actor, kind=EventKind.RESOLVED, note=note)
+        cancel_pending_handoff(conversation, actor, "resolved")
+        return apply_move(
+            conversation, Action.RESOLVE, actor=actor, kind=EventKind.RESOLVED, note=note
+        )
 
 
 def do_reopen_conversation(
@@ -464,7 +456,7 @@ def do_reopen_conversation(
 ) -> Conversation:
     """Reopen a resolved conversation into its team's queue."""
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         newer = (
             Conversation.objects.filter(inbox=conversation.inbox, contact=conversation.contact)
             .exclude(status=ConversationStatus.RESOLVED)
@@ -483,7 +475,7 @@ def do_reopen_conversation(
             or conversation.last_owner_id == actor.pk
         ):
             raise PermissionDenied("You cannot reopen this conversation.")
-        return _move(
+        return apply_move(
             conversation, Action.REOPEN_TO_QUEUE, actor=actor, kind=EventKind.REOPENED, note=note
         )
 
@@ -494,9 +486,9 @@ def do_snooze_conversation(
     if until <= timezone.now():
         raise InvalidInput("Snooze until a time in the future.")
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         _require_owner_or_manager(conversation, actor, "snooze")
-        moved = _move(
+        moved = apply_move(
             conversation,
             Action.SNOOZE,
             actor=actor,
@@ -505,6 +497,7 @@ def do_snooze_conversation(
             data={"until": until.isoformat()},
             extra={"snoozed_until": until},
         )
+        # local import: conversations.tasks runs these actions, so it imports this module
         from baton.conversations.tasks import wake_up_conversation
 
         wake_up_conversation.using(run_after=until).enqueue(conversation.pk)
@@ -513,19 +506,19 @@ def do_snooze_conversation(
 
 def do_wake_up_conversation(conversation_id: int) -> bool:
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.status != ConversationStatus.SNOOZED:
             return False
         if conversation.snoozed_until and conversation.snoozed_until > timezone.now():
             return False
-        _move(conversation, Action.WAKE_UP, actor=None, kind=EventKind.WOKE_UP)
+        apply_move(conversation, Action.WAKE_UP, actor=None, kind=EventKind.WOKE_UP)
         return True
 
 
 def do_set_pending(conversation_id: int, actor: User, note: str = "") -> Conversation:
     with transaction.atomic():
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         _require_owner_or_manager(conversation, actor, "set pending")
-        return _move(
+        return apply_move(
             conversation, Action.SET_PENDING, actor=actor, kind=EventKind.PENDING, note=note
         )

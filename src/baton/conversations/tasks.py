@@ -1,4 +1,4 @@
-"""Timers of the conversation lifecycle: handoff expiry, snooze wake-up, stale scans."""
+"""Timers of the conversation lifecycle: handoff expiry and snooze wake-up."""
 
 from __future__ import annotations
 
@@ -15,10 +15,3 @@ def expire_handoff(handoff_id: int) -> bool:
 @task()
 def wake_up_conversation(conversation_id: int) -> bool:
     return do_wake_up_conversation(conversation_id)
-
-
-@task()
-def scan_stale_conversations() -> int:
-    from baton.conversations.alerts import do_scan_stale_conversations
-
-    return do_scan_stale_conversations()

@@ -7,13 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.db import transaction
 
-from baton.conversations.audit import record_config_change
+from baton.core.changes import announce_config_change
 
 
 def _team_of(obj: Any) -> Any:
-    from baton.agents.models import Team
-
-    if isinstance(obj, Team):
+    # By label: core sits below the app that defines teams.
+    if obj._meta.label == "agents.Team":
         return obj
     return getattr(obj, "team", None) or getattr(obj, "default_team", None)
 
@@ -25,7 +24,7 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             changed = {f: form.cleaned_data.get(f) for f in form.changed_data}
-            record_config_change(
+            announce_config_change(
                 request.user, obj, "changed" if change else "created", changed, _team_of(obj)
             )
 
@@ -33,22 +32,22 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_formset(request, form, formset, change)
             for obj in formset.new_objects:
-                record_config_change(request.user, obj, "created", {}, _team_of(obj))
+                announce_config_change(request.user, obj, "created", {}, _team_of(obj))
             for obj, fields in formset.changed_objects:
                 values = {f: getattr(obj, f, None) for f in fields}
-                record_config_change(request.user, obj, "changed", values, _team_of(obj))
+                announce_config_change(request.user, obj, "changed", values, _team_of(obj))
             for obj in formset.deleted_objects:
-                record_config_change(request.user, obj, "deleted", {}, _team_of(obj))
+                announce_config_change(request.user, obj, "deleted", {}, _team_of(obj))
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            record_config_change(request.user, obj, "deleted", {}, _team_of(obj))
+            announce_config_change(request.user, obj, "deleted", {}, _team_of(obj))
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                record_config_change(request.user, obj, "deleted", {}, _team_of(obj))
+                announce_config_change(request.user, obj, "deleted", {}, _team_of(obj))
             super().delete_queryset(request, queryset)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -20,27 +19,13 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from baton.core.actions import do_forget_worker, do_reap_abandoned_tasks, do_record_worker_heartbeat
+from baton.core.periodic import PeriodicJob, periodic_jobs, thread_exit_hooks
 
 logger = logging.getLogger("baton.worker")
-
-# (every N seconds, job) — each job is idempotent, so several workers may all tick.
-PeriodicJob = tuple[float, Callable[[], object]]
 
 # Back-off after the loop fails: 0.5 s, 1 s, 2 s, … up to 30 s while the failure lasts.
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
-
-
-def periodic_jobs() -> list[PeriodicJob]:
-    from baton.conversations.tasks import scan_stale_conversations
-    from baton.routing.tasks import scan_routing
-    from baton.whatsapp.tasks import sweep_outbound
-
-    return [
-        (30.0, sweep_outbound.enqueue),
-        (15.0, scan_stale_conversations.enqueue),
-        (15.0, scan_routing.enqueue),
-    ]
 
 
 class SupervisedWorker(Worker):
@@ -168,9 +153,8 @@ class EmbeddedWorker:
         try:
             self.worker.run()
         finally:
-            from baton.whatsapp.graph import close_thread_client
-
-            close_thread_client()
+            for hook in thread_exit_hooks():
+                hook()
             connections.close_all()
 
     def start(self) -> None:

@@ -6,10 +6,10 @@ then counts their open conversations. Capacity is therefore checked and taken at
 two assigners that share an agent (two teams, or two workers on one team) queue behind each
 other instead of both seeing a free slot. Presence changes update the same user rows, so an
 agent going away waits for (or is seen by) the assignment in flight. Each conversation is
-then taken with the ownership machinery's row lock and compare-and-set (``_locked`` and
-``_move``), so a concurrent manual claim wins or loses cleanly. Lock order everywhere:
-team → users → conversation. On SQLite the single writer (BEGIN IMMEDIATE) serialises all
-of this.
+then taken with the ownership machinery's row lock and compare-and-set
+(``lock_conversation`` and ``apply_move``), so a concurrent manual claim wins or loses
+cleanly. Lock order everywhere: team → users → conversation. On SQLite the single writer
+(BEGIN IMMEDIATE) serialises all of this.
 
 Fairness: queues are served oldest waiting first (``queries.waiting_order``), so a newer
 conversation never takes a slot an older one of the same team could have had
@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -29,11 +29,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from baton.agents.models import AssignmentStrategy, EndOfShift, Team, TeamMembership, User
-from baton.conversations.alerts import notify_alert, record_alert
 from baton.conversations.lifecycle import OWNED, Action
 from baton.conversations.models import (
-    Alert,
-    AlertKind,
     AuditEvent,
     Conversation,
     ConversationStatus,
@@ -43,9 +40,7 @@ from baton.conversations.models import (
     HandoffStatus,
     Message,
 )
-from baton.conversations.ownership import _cancel_pending_handoff, _locked, _move
-from baton.core.durations import human_duration, human_since
-from baton.realtime.events import ADMINS_GROUP, EventType, team_managers_group
+from baton.conversations.ownership import apply_move, cancel_pending_handoff, lock_conversation
 from baton.routing import strategies
 from baton.routing.availability import Candidate, is_assignable
 from baton.routing.candidates import (
@@ -179,7 +174,7 @@ class Assigner:
 
     def assign(self, waiting: Waiting, pick: Pick, *, rule: str = "") -> User | None:
         """Give a queued conversation to the picked agent; None if it was taken meanwhile."""
-        conversation = _locked(waiting.id)
+        conversation = lock_conversation(waiting.id)
         if (
             conversation.status != ConversationStatus.QUEUED
             or conversation.owner_id is not None
@@ -189,7 +184,7 @@ class Assigner:
         agent, before = self.take(pick)
         reason, data = self.explain(pick, before, rule)
         data["waited_seconds"] = round((self.now - waiting.waiting_key).total_seconds(), 3)
-        _move(
+        apply_move(
             conversation,
             Action.AUTO_ASSIGN,
             actor=None,
@@ -202,12 +197,12 @@ class Assigner:
 
     def hand_over(self, conversation_id: int, from_user_id: int, pick: Pick, note: str) -> bool:
         """End of shift: a recorded handoff, accepted on the receiver's behalf."""
-        conversation = _locked(conversation_id)
+        conversation = lock_conversation(conversation_id)
         if conversation.owner_id != from_user_id or conversation.status not in OWNED:
             return False
         agent, before = self.take(pick)
         reason, data = self.explain(pick, before, "")
-        _cancel_pending_handoff(conversation, agent, "the shift ended")
+        cancel_pending_handoff(conversation, agent, "the shift ended")
         from_user = conversation.owner
         assert from_user is not None
         handoff = Handoff.objects.create(
@@ -223,7 +218,7 @@ class Assigner:
             responded_at=self.now,
             response_reason="accepted automatically",
         )
-        _move(
+        apply_move(
             conversation,
             Action.ACCEPT_HANDOFF,
             actor=None,
@@ -248,7 +243,7 @@ class Assigner:
             self.team.round_robin_cursor = self.cursor
 
 
-def _waiting(qs, limit: int | None = None) -> list[Waiting]:
+def waiting_items(qs, limit: int | None = None) -> list[Waiting]:
     # waiting_key is annotated by waiting_order(), which the type plugin cannot follow.
     rows = waiting_order(qs).values_list(  # type: ignore[misc]
         "pk",
@@ -321,7 +316,7 @@ def do_assign_waiting(team_id: int, *, now: datetime | None = None) -> int:
                 queue = _without_manual_requests(queue)
             if not assigner.any_assignable():
                 return total
-            batch = _waiting(queue, BATCH)
+            batch = waiting_items(queue, BATCH)
             assigned, stopped = _drain(assigner, batch)
             assigner.finish()
         total += assigned
@@ -369,7 +364,7 @@ def do_route_conversation(
                 .first()
             )
         assigner = Assigner(team_id, now, extra_user_ids=[preferred_id] if preferred_id else [])
-        found = _waiting(queued_in_team(team_id).filter(pk=conversation_id))
+        found = waiting_items(queued_in_team(team_id).filter(pk=conversation_id))
         if not found:
             return None  # taken between the first read and the locks
         this = found[0]
@@ -380,7 +375,7 @@ def do_route_conversation(
                 | Q(waiting_key=this.waiting_key, pk__lt=this.id)
             )
             while assigner.any_assignable():
-                batch = _waiting(older, BATCH)
+                batch = waiting_items(older, BATCH)
                 assigned, stopped = _drain(assigner, batch)
                 if stopped or len(batch) < BATCH or assigned == 0:
                     break
@@ -440,11 +435,11 @@ def do_end_shift(user_id: int, team_id: int, *, now: datetime | None = None) -> 
 
 
 def _return_to_queue(conversation_id: int, user_id: int, now: datetime) -> int:
-    conversation = _locked(conversation_id)
+    conversation = lock_conversation(conversation_id)
     if conversation.owner_id != user_id or conversation.status not in OWNED:
         return 0
-    _cancel_pending_handoff(conversation, conversation.owner, "the shift ended")  # type: ignore[arg-type]
-    _move(
+    cancel_pending_handoff(conversation, conversation.owner, "the shift ended")  # type: ignore[arg-type]
+    apply_move(
         conversation,
         Action.RELEASE,
         actor=None,
@@ -487,110 +482,3 @@ def do_scan_shift_boundaries(now: datetime | None = None) -> tuple[int, int]:
         if team_changed:
             do_assign_waiting(team.pk, now=now)
     return started, ended
-
-
-def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = None) -> User | None:
-    """The owner left a waiting customer unanswered too long: give the conversation to an
-    assignable teammate (recorded). None when nobody can take it (managers stay alerted)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        row = (
-            Conversation.objects.filter(pk=conversation_id)
-            .values_list("team_id", "owner_id", "waiting_since")
-            .first()
-        )
-        if row is None:
-            return None
-        team_id, owner_id, waiting_since = row
-        if team_id is None or owner_id is None or waiting_since is None:
-            return None
-        assigner = Assigner(team_id, now)
-        pick = assigner.pick_teammate(Waiting(conversation_id, None, waiting_since), owner_id)
-        if pick is None:
-            return None
-        conversation = _locked(conversation_id)
-        if conversation.owner_id != owner_id or conversation.status != ConversationStatus.ASSIGNED:
-            return None
-        agent, before = assigner.take(pick)
-        reason, data = assigner.explain(pick, before, "")
-        _move(
-            conversation,
-            Action.ASSIGN,
-            actor=None,
-            kind=EventKind.AUTO_ASSIGNED,
-            owner=agent,
-            reason=f"owner silent for {human_since(waiting_since, now)} → {reason}",
-            data={**data, "owner_silent": True},
-            extra={"last_owner": conversation.owner},
-        )
-        assigner.finish()
-        return agent
-
-
-def do_scan_overflow(now: datetime | None = None) -> int:
-    """Conversations nobody in their team could take within ``overflow_after_minutes``:
-    to the fallback team's queue (once per conversation), or an overflow alert to
-    managers (once, cleared when the conversation leaves the queue). Idempotent."""
-    now = now or timezone.now()
-    changes = 0
-    for team in Team.objects.filter(overflow_after_minutes__gt=0).select_related("fallback_team"):
-        cutoff = now - timedelta(minutes=team.overflow_after_minutes)
-        overdue = [w for w in _waiting(queued_in_team(team.pk)) if w.waiting_key <= cutoff]
-        for item in overdue:
-            changes += _overflow_one(item, team, now)
-        if team.fallback_team_id:
-            do_assign_waiting(team.fallback_team_id, now=now)
-    for alert in Alert.objects.filter(kind=AlertKind.OVERFLOW, cleared_at__isnull=True):
-        conversation = alert.conversation
-        if conversation.status != ConversationStatus.QUEUED or conversation.owner_id:
-            changes += Alert.objects.filter(pk=alert.pk, cleared_at__isnull=True).update(
-                cleared_at=now
-            )
-    return changes
-
-
-def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
-    already = AuditEvent.objects.filter(conversation_id=item.id, kind=EventKind.OVERFLOWED).exists()
-    with transaction.atomic():
-        conversation = _locked(item.id)
-        if conversation.status != ConversationStatus.QUEUED or conversation.team_id != team.pk:
-            return 0
-        fallback = team.fallback_team
-        if fallback is not None and not already:
-            _move(
-                conversation,
-                Action.OVERFLOW,
-                actor=None,
-                kind=EventKind.OVERFLOWED,
-                team=fallback,
-                reason=f"nobody in {team.name} could take it within "
-                f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
-                data={"from_team": team.name, "to_team": fallback.name},
-            )
-            return 1
-        if Alert.objects.filter(
-            conversation=conversation, kind=AlertKind.OVERFLOW, cleared_at__isnull=True
-        ).exists():
-            return 0
-        alert = Alert.objects.create(
-            conversation=conversation,
-            kind=AlertKind.OVERFLOW,
-            level=2,
-            waiting_since=item.waiting_key,
-            created_at=now,
-            escalated_at=now,
-        )
-        record_alert(
-            alert,
-            conversation,
-            f"Overflow: nobody in {team.name} could take it within "
-            f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
-            now,
-        )
-        notify_alert(
-            EventType.ALERT_RAISED,
-            alert,
-            conversation,
-            [ADMINS_GROUP, team_managers_group(team.pk)],
-        )
-        return 1

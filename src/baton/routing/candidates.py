@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from baton.agents.models import Presence, Role, Shift, Team, TeamMembership, TimeOff, User
 from baton.conversations.lifecycle import OWNED
 from baton.conversations.models import Conversation, ConversationStatus
+from baton.conversations.queries import managed_team_ids
 from baton.routing.availability import (
     Candidate,
     DateRange,
@@ -151,8 +152,6 @@ def queued_in_team(team_id: int) -> QuerySet[Conversation]:
 def get_agent_board(viewer: Any, now: datetime) -> list[dict[str, Any]]:
     """Agents of the teams ``viewer`` manages, with presence, shift, load and capacity per
     team (for the manager's view). A constant number of queries per team, none per agent."""
-    from baton.conversations.queries import managed_team_ids
-
     managed = managed_team_ids(viewer)
     teams = Team.objects.order_by("name")
     if managed is not None:

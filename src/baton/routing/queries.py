@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 
 from baton.agents.models import Team, TeamMembership, User
 from baton.conversations.models import Conversation, Direction, Message
-from baton.conversations.queries import managed_team_ids
+from baton.conversations.queries import managed_team_ids, visible_conversations
 from baton.core.errors import NotFound, PermissionDenied
 from baton.routing.conditions import Decision, Hours, Rule, decide, is_within_business_hours
 from baton.routing.models import BusinessHours, RoutingRule
@@ -374,8 +374,6 @@ def get_dry_run(viewer: Any, limit: int, inbox_id: int | None = None) -> list[di
     earlier = Conversation.objects.filter(
         contact_id=OuterRef("contact_id"), created_at__lt=OuterRef("created_at")
     )
-    from baton.conversations.queries import visible_conversations
-
     qs = (
         visible_conversations(viewer)
         .select_related("inbox", "contact", "routing_rule")

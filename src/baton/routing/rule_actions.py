@@ -1,9 +1,10 @@
 """Every write of routing rules: applying them to a new conversation, and configuring them.
 
-Applying runs inside the ingest transaction (``conversations.actions.do_receive_message``),
-so nobody ever sees a new conversation in the wrong team. Configuration changes (rules,
-business hours) are validated here whatever the entry point (web page, admin, API) and each
-writes one ``AuditEvent`` of kind ``config`` with the values before and after.
+Applying runs inside the ingest transaction (``whatsapp.actions.do_receive_message`` announces
+``ConversationCreated``; ``routing.reactions`` subscribes), so nobody ever sees a new
+conversation in the wrong team. Configuration changes (rules, business hours) are validated
+here whatever the entry point (web page, admin, API) and each writes one ``AuditEvent`` of
+kind ``config`` with the values before and after.
 
 Rules are only ever triggered by a customer's inbound message opening a conversation; what
 they change (team, priority, labels …) is written with plain updates that trigger nothing,
@@ -24,7 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from baton.agents.models import Team, User
-from baton.conversations.audit import record_config_event
+from baton.conversations.audit import record_config_event, record_event
 from baton.conversations.models import AuditEvent, Conversation, EventKind, Message
 from baton.core.errors import InvalidInput, PermissionDenied
 from baton.routing.conditions import (
@@ -87,9 +88,9 @@ def do_apply_routing_rules(conversation: Conversation, message: Message) -> Deci
     Conversation.objects.filter(pk=conversation.pk).update(**fields)
     for key, value in fields.items():
         setattr(conversation, key, value)
-    AuditEvent.objects.create(
+    record_event(
+        EventKind.ROUTED,
         conversation=conversation,
-        kind=EventKind.ROUTED,
         to_team=team,
         reason=f"rule “{decision.rule_name}” matched",
         data={**decision.as_dict(), "message_id": message.pk, "skipped": skipped},

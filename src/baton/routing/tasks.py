@@ -12,6 +12,9 @@ from collections.abc import Iterable
 
 from django_tasks import task
 
+from baton.agents.tasks import do_expire_presence
+from baton.routing.alerts import do_scan_stale_conversations
+
 
 def request_assignment(team_ids: Iterable[int | None]) -> None:
     """Queue an assignment run for each team (call inside the transaction that queued or
@@ -22,6 +25,7 @@ def request_assignment(team_ids: Iterable[int | None]) -> None:
 
 @task()
 def assign_waiting(team_id: int) -> int:
+    # local import: routing.actions queues these tasks, so it imports this module
     from baton.routing.actions import do_assign_waiting
 
     return do_assign_waiting(team_id)
@@ -34,6 +38,7 @@ def route_conversation(
     strategy: str | None = None,
     rule: str = "",
 ) -> str | None:
+    # local import: routing.actions queues these tasks, so it imports this module
     from baton.routing.actions import do_route_conversation
 
     agent = do_route_conversation(
@@ -43,10 +48,16 @@ def route_conversation(
 
 
 @task()
+def scan_stale_conversations() -> int:
+    return do_scan_stale_conversations()
+
+
+@task()
 def scan_routing() -> dict[str, int]:
     """The periodic routing scan: presence timeouts, shift starts/ends, overflow."""
-    from baton.agents.actions import do_expire_presence
-    from baton.routing.actions import do_scan_overflow, do_scan_shift_boundaries
+    # local import: routing.actions queues these tasks, so it imports this module
+    from baton.routing.actions import do_scan_shift_boundaries
+    from baton.routing.alerts import do_scan_overflow
 
     expired = do_expire_presence()
     started, ended = do_scan_shift_boundaries()

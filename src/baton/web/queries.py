@@ -100,7 +100,7 @@ def get_view_counts(user: Any) -> dict[str, int]:
     return counts
 
 
-def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Conversation], bool]:
+def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Any], bool]:
     """One page of a view's conversations, with a flag for whether more follow.
 
     Queue views show the longest-waiting first; the others the latest activity first.

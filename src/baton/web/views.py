@@ -25,12 +25,7 @@ from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
-from baton.conversations.actions import (
-    check_send_template,
-    do_add_note,
-    do_queue_outbound_message,
-    do_requeue_failed_message,
-)
+from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.ownership import (
     do_accept_handoff,
@@ -51,6 +46,7 @@ from baton.core.media_types import SNIFF_BYTES, upload_message_type
 from baton.core.queries import get_worker_health
 from baton.web import queries
 from baton.web.actions_menu import available_actions
+from baton.web.http import InboxRequest
 from baton.web.media import (
     MEDIA_LINK_PARAM,
     access_media_message,
@@ -59,6 +55,8 @@ from baton.web.media import (
     media_response,
     sign_media_link,
 )
+from baton.whatsapp.delivery import do_requeue_failed_message
+from baton.whatsapp.outbound import check_send_template, do_queue_outbound_message
 
 logger = logging.getLogger("baton.web")
 
@@ -72,8 +70,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         # The error text names hosts and users: it goes to the log, not to anonymous callers.
         logger.exception("/healthz: database unavailable")
-        body = {"ok": False, "database": "unavailable", "reason": "database unavailable"}
-        return JsonResponse(body, status=503)
+        unavailable = {"ok": False, "database": "unavailable", "reason": "database unavailable"}
+        return JsonResponse(unavailable, status=503)
     body: dict[str, Any] = {
         "ok": not health.stalled,
         "database": "ok",
@@ -95,7 +93,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body)
 
 
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+def permission_denied(request: InboxRequest, exception: Exception) -> HttpResponse:
     """403 in the app's look, with the way back to the inbox and the refusal's reason."""
     if request.htmx:
         # A fragment request: the page around it stays; Django's short answer as before.
@@ -104,7 +102,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return _error_page(request, 403, "You cannot open this page", detail)
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+def page_not_found(request: InboxRequest, exception: Exception) -> HttpResponse:
     """404 in the app's look. Only messages Baton wrote are shown (not the resolver's)."""
     if request.htmx:
         return defaults.page_not_found(request, exception)
@@ -115,24 +113,24 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
 
 
-def _error_page(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+def _error_page(request: InboxRequest, status: int, title: str, detail: str) -> HttpResponse:
     context = {"status": status, "title": title, "detail": detail}
     return render(request, "web/error.html", context, status=status)
 
 
-def _view_slug(request: HttpRequest) -> str:
+def _view_slug(request: InboxRequest) -> str:
     view = request.GET.get("view") or request.POST.get("view") or ""
     if view not in queries.VIEW_SLUGS or (view == "all" and not request.user.is_manager):
         return queries.default_view_for(request.user)
     return view
 
 
-def _page(request: HttpRequest) -> int:
+def _page(request: InboxRequest) -> int:
     page = whole_number(request.GET.get("page", "1"))
     return page if page else 1
 
 
-def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[str, Any]:
+def _list_context(request: InboxRequest, selected_id: int | None = None) -> dict[str, Any]:
     user = request.user
     view = _view_slug(request)
     page = _page(request)
@@ -154,7 +152,7 @@ def _list_context(request: HttpRequest, selected_id: int | None = None) -> dict[
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: InboxRequest) -> HttpResponse:
     """The whole inbox, or (htmx) the list with its counters, or one more page of it."""
     selected = request.GET.get("selected", "")
     selected_id = whole_number(selected)
@@ -166,7 +164,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "web/inbox.html", {**context, "conversation": None})
 
 
-def _access(request: HttpRequest, conversation_id: int):
+def _access(request: InboxRequest, conversation_id: int):
     try:
         return access_conversation(request.user, conversation_id)
     except NotFound as exc:
@@ -174,7 +172,7 @@ def _access(request: HttpRequest, conversation_id: int):
 
 
 def _conversation_context(
-    request: HttpRequest, conversation_id: int, error: str = ""
+    request: InboxRequest, conversation_id: int, error: str = ""
 ) -> dict[str, Any]:
     conversation = _access(request, conversation_id)
     now = timezone.now()
@@ -210,13 +208,13 @@ def _conversation_context(
     }
 
 
-def _render_conversation(request: HttpRequest, conversation_id: int, error: str = ""):
+def _render_conversation(request: InboxRequest, conversation_id: int, error: str = ""):
     context = _conversation_context(request, conversation_id, error)
     return render(request, "web/_conversation.html", context)
 
 
 @login_required
-def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation(request: InboxRequest, conversation_id: int) -> HttpResponse:
     context = _conversation_context(request, conversation_id)
     if request.htmx and request.GET.get("part") == "timeline":
         return render(request, "web/_timeline.html", context)
@@ -234,7 +232,7 @@ GONE = {
 
 
 def _after_write(
-    request: HttpRequest, conversation_id: int, refused: DomainError | None
+    request: InboxRequest, conversation_id: int, refused: DomainError | None
 ) -> HttpResponse:
     """The conversation after a write. A refusal answers with its own status (409 for the
     lock, 403, 400…) and the pane showing why; htmx swaps those too (see base.html)."""
@@ -257,7 +255,7 @@ def _after_write(
 
 @login_required
 @require_POST
-def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply(request: InboxRequest, conversation_id: int) -> HttpResponse:
     conv = _access(request, conversation_id)
     post = request.POST
     text = post.get("text", "")
@@ -297,7 +295,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def retry(request: InboxRequest, conversation_id: int, message_id: int) -> HttpResponse:
     conv = _access(request, conversation_id)
     message = Message.objects.filter(pk=message_id, conversation=conv).first()
     if message is None:
@@ -351,7 +349,7 @@ OWNERSHIP_VERBS = {
 
 @login_required
 @require_POST
-def ownership(request: HttpRequest, conversation_id: int, verb: str) -> HttpResponse:
+def ownership(request: InboxRequest, conversation_id: int, verb: str) -> HttpResponse:
     action = OWNERSHIP_VERBS.get(verb)
     if action is None:
         raise Http404("Unknown action")
@@ -366,7 +364,7 @@ def ownership(request: HttpRequest, conversation_id: int, verb: str) -> HttpResp
 
 @login_required
 @require_POST
-def presence(request: HttpRequest) -> HttpResponse:
+def presence(request: InboxRequest) -> HttpResponse:
     error = ""
     try:
         do_set_presence(request.user, request.POST.get("status", ""))
@@ -377,7 +375,7 @@ def presence(request: HttpRequest) -> HttpResponse:
     return render(request, "web/_presence.html", {"error": error}, status=400 if error else 200)
 
 
-def media(request: HttpRequest, message_id: int) -> HttpResponseBase:
+def media(request: InboxRequest, message_id: int) -> HttpResponseBase:
     """A conversation's file, for someone who may see the conversation (see web.media).
 
     On the media origin the viewer comes from the signed link (that origin has no session);

@@ -15,16 +15,37 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from baton.conversations.actions import do_apply_status, do_receive_message
+from baton.conversations.actions import (
+    contact_column_length,
+    lock_contact,
+    open_conversation_for,
+    record_inbound_message,
+    touch_conversation_on_inbound,
+)
+from baton.conversations.changes import ConversationCreated, MessageReceived, Opened
+from baton.conversations.models import (
+    Contact,
+    DeliveryStatus,
+    Direction,
+    MediaState,
+    Message,
+    MessageType,
+)
+from baton.conversations.notify import notify_conversation, notify_message
 from baton.core.db.transient import is_transient_error, run_with_retries
+from baton.core.reactions import dispatch
+from baton.realtime.events import EventType
+from baton.whatsapp.delivery import do_apply_status
 from baton.whatsapp.models import DeadLetter, Inbox, ReplayOutcome
-from baton.whatsapp.parsing import ChangeBatch, EnvelopeError, parse_webhook
+from baton.whatsapp.parsing import ChangeBatch, EnvelopeError, InboundMessage, parse_webhook
 from baton.whatsapp.replay import NotReplayable, webhook_body_for
 from baton.whatsapp.sanitise import storable_json, storable_text
+from baton.whatsapp.tasks import download_media
 
 logger = logging.getLogger("baton.whatsapp")
 
@@ -203,6 +224,125 @@ def do_ingest_webhook(
 _FAILED: Any = object()  # what _apply_item returns for an item it dead-lettered
 
 
+# ------------------------------------------------------------------------------------------
+# One inbound message
+
+
+def do_receive_message(inbox: Inbox, inbound: InboundMessage) -> Message | None:
+    """Store one inbound WhatsApp message. Returns None for a duplicate wamid."""
+    with transaction.atomic():
+        contact = lock_contact(inbound.from_wa_id, inbound.from_user_id, inbound.contact)
+        # Checked under the contact lock: a redelivery racing the original waits above and
+        # then sees it. The unique wamid index is the last line of defence.
+        if Message.objects.filter(wamid=inbound.wamid).exists():
+            return None
+        conversation, opened = open_conversation_for(inbox, contact)
+        reply_to = None
+        if inbound.reply_to_wamid:
+            reply_to = (
+                messages_of_customer(inbox, contact)
+                .filter(wamid=inbound.reply_to_wamid)
+                .only("pk")
+                .first()
+            )
+        media = inbound.media
+        message = record_inbound_message(
+            conversation,
+            type=inbound.type,
+            wamid=inbound.wamid,
+            text=inbound.text,
+            content=inbound.content,
+            context=inbound.context,
+            reply_to=reply_to,
+            media_id=media.media_id if media else "",
+            media_mime_type=media.mime_type if media else "",
+            media_sha256=media.sha256 if media else "",
+            media_filename=media.filename if media else "",
+            media_state=MediaState.PENDING if media else MediaState.NONE,
+            status=DeliveryStatus.RECEIVED,
+            raw=inbound.raw,
+            timestamp=inbound.timestamp,
+        )
+        if opened == Opened.CREATED:
+            # Before any event is queued: the conversation is first seen in the rule's team.
+            dispatch(ConversationCreated(conversation, message))
+        _apply_side_effects(message, inbound, contact)
+        touch_conversation_on_inbound(conversation, message)
+        if media:
+            download_media.enqueue(message.pk)
+        dispatch(MessageReceived(conversation, message, opened))
+        notify_conversation(
+            conversation,
+            EventType.CONVERSATION_UPDATED
+            if opened == Opened.EXISTING
+            else EventType.CONVERSATION_CREATED,
+        )
+        notify_message(message, EventType.MESSAGE_CREATED)
+    return message
+
+
+def messages_of_customer(inbox: Inbox, contact: Contact) -> QuerySet[Message]:
+    """The messages of one customer's chats with one of our numbers: the only ones a message
+    of that customer, arriving on that number, may refer to (reply, react, edit, delete).
+
+    A wamid alone is not enough: customer X must not edit, delete or react to customer V's
+    message, and a webhook of number B must not reach a chat of number A.
+    """
+    return Message.objects.filter(conversation__inbox=inbox, conversation__contact=contact)
+
+
+def _apply_side_effects(message: Message, inbound: InboundMessage, contact: Contact) -> None:
+    """Reactions, edits, revokes and number changes also change earlier records."""
+    content = inbound.content
+    inbox = message.conversation.inbox
+    if inbound.type == MessageType.REACTION and content.get("message_id"):
+        target = messages_of_customer(inbox, contact).filter(wamid=content["message_id"]).first()
+        if target is not None:
+            reactions = dict(target.reactions)
+            if content.get("emoji"):
+                reactions["customer"] = content["emoji"]
+            else:
+                reactions.pop("customer", None)
+            Message.objects.filter(pk=target.pk).update(reactions=reactions)
+            target.reactions = reactions
+            notify_message(target, EventType.MESSAGE_UPDATED)
+    elif inbound.type in (MessageType.EDIT, MessageType.REVOKE) and content.get(
+        "original_message_id"
+    ):
+        # Only the customer's own messages can be edited or deleted by the customer.
+        target = (
+            messages_of_customer(inbox, contact)
+            .filter(wamid=content["original_message_id"], direction=Direction.INBOUND)
+            .first()
+        )
+        if target is not None:
+            new_content = dict(target.content)
+            if inbound.type == MessageType.EDIT:
+                new_content.setdefault("edit_history", []).append(target.text)
+                new_content["edited"] = True
+                Message.objects.filter(pk=target.pk).update(text=inbound.text, content=new_content)
+                target.text = inbound.text
+            else:
+                new_content["revoked"] = True
+                Message.objects.filter(pk=target.pk).update(content=new_content)
+            target.content = new_content
+            notify_message(target, EventType.MESSAGE_UPDATED)
+    elif inbound.type == MessageType.SYSTEM and content.get("type") == "user_changed_number":
+        new_wa_id = content.get("wa_id")
+        if (
+            is_plausible_wa_id(new_wa_id)
+            and not Contact.objects.filter(wa_id=new_wa_id).exclude(pk=contact.pk).exists()
+        ):
+            Contact.objects.filter(pk=contact.pk).update(wa_id=new_wa_id, updated_at=timezone.now())
+
+
+def is_plausible_wa_id(value: Any) -> bool:
+    """A phone number as WhatsApp writes it: digits only, and short enough to store."""
+    return (
+        isinstance(value, str) and value.isdigit() and len(value) <= contact_column_length("wa_id")
+    )
+
+
 def _active_inbox(phone_number_id: str) -> Inbox | None:
     return Inbox.objects.filter(phone_number_id=phone_number_id, is_active=True).first()
 
@@ -327,8 +467,6 @@ def do_ensure_inbox(
 
 
 def ensure_inbox_from_settings() -> Inbox | None:
-    from django.conf import settings
-
     if settings.WHATSAPP_PHONE_NUMBER_ID and settings.WHATSAPP_ACCESS_TOKEN:
         return do_ensure_inbox(settings.WHATSAPP_PHONE_NUMBER_ID, settings.WHATSAPP_ACCESS_TOKEN)
     return None

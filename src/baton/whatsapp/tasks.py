@@ -18,6 +18,7 @@ What happens if the process dies mid-send (the issue's question, answered here):
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from baton.conversations.actions import (
+from baton.conversations.models import DeliveryStatus, Direction, MediaState, Message
+from baton.whatsapp.delivery import (
     do_fail_media,
     do_fail_message,
     do_record_send_accepted,
@@ -35,7 +37,6 @@ from baton.conversations.actions import (
     do_start_send,
     do_store_media,
 )
-from baton.conversations.models import DeliveryStatus, Direction, MediaState, Message
 from baton.whatsapp.errors import human_reason
 from baton.whatsapp.graph import GraphClient, GraphRequestError, OutcomeUnknown, RequestNeverSent
 from baton.whatsapp.sanitise import storage_filename
@@ -191,7 +192,5 @@ def mark_read(message_id: int) -> str:
 
 
 def _extension_for(mime: str) -> str:
-    import mimetypes
-
     base = (mime or "").split(";")[0].strip()
     return mimetypes.guess_extension(base) or ".bin"

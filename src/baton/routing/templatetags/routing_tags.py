@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from baton.conversations.models import Priority
+
 register = template.Library()
 
 
@@ -20,8 +22,6 @@ def plain(value: Any) -> str:
 @register.filter
 def priority_name(value: Any) -> str:
     """0-3 as the words managers chose them by (low, normal, high, urgent)."""
-    from baton.conversations.models import Priority
-
     try:
         return str(Priority(int(value)).label).lower()
     except (TypeError, ValueError):

@@ -12,6 +12,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 
+from baton.agents.actions import do_record_activity, do_record_connection, do_record_heartbeat
+from baton.conversations.queries import managed_team_ids, visible_conversations
 from baton.core.inputs import whole_number
 from baton.realtime.events import (
     ADMINS_GROUP,
@@ -27,10 +29,8 @@ from baton.realtime.events import (
 
 
 @database_sync_to_async
-def _groups_for(user: Any) -> list[str]:
+def groups_for_user(user: Any) -> list[str]:
     """The groups whose events this user may hear (the same rules as ``visible_conversations``)."""
-    from baton.conversations.queries import managed_team_ids
-
     groups = [user_group(user.pk), EVERYONE_GROUP]
     groups += [
         team_group(team_id) for team_id in user.memberships.values_list("team_id", flat=True)
@@ -57,29 +57,21 @@ def _current_user(session_key: str | None) -> Any:
 
 @database_sync_to_async
 def _record_connection(user_id: int, delta: int) -> None:
-    from baton.agents.actions import do_record_connection
-
     do_record_connection(user_id, delta)
 
 
 @database_sync_to_async
 def _record_activity(user_id: int) -> None:
-    from baton.agents.actions import do_record_activity
-
     do_record_activity(user_id)
 
 
 @database_sync_to_async
 def _record_heartbeat(user_id: int) -> None:
-    from baton.agents.actions import do_record_heartbeat
-
     do_record_heartbeat(user_id)
 
 
 @database_sync_to_async
 def _may_view(user: Any, conversation_id: int) -> bool:
-    from baton.conversations.queries import visible_conversations
-
     return visible_conversations(user).filter(pk=conversation_id).exists()
 
 
@@ -106,7 +98,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SIGNED_OUT)
             return
         register_server_loop(asyncio.get_running_loop())
-        self.groups_joined = await _groups_for(user)
+        self.groups_joined = await groups_for_user(user)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -135,7 +127,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SIGNED_OUT)
             return False
         self.scope["user"] = user
-        wanted = await _groups_for(user)
+        wanted = await groups_for_user(user)
         for group in list(self.groups_joined):
             if group.startswith("conversation-"):
                 conversation_id = whole_number(group.removeprefix("conversation-"))

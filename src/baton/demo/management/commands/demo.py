@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from baton.core.demo import DEMO_NUMBERS, seed_demo
 from baton.core.ports import first_free_port, port_is_free
+from baton.demo.seed import DEMO_NUMBERS, seed_demo
 
 DEFAULT_SIMULATOR_PORT = 8081
 # The simulator listens on loopback only: Baton in this process is its one client.
@@ -34,6 +34,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # local import: the simulator is loaded only when the demo actually starts
         from baton.simulator.config import SimNumber, SimulatorConfig
         from baton.simulator.server import start_in_thread
         from baton.simulator.state import STATE_FILE_NAME

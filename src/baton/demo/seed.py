@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from baton.agents.actions import do_create_user, do_set_presence
 from baton.agents.models import Shift, Team, User
-from baton.core.demo_inbox import seed_inbox_catalogue
+from baton.demo.inbox import seed_inbox_catalogue
 from baton.routing.availability import ShiftWindow, is_on_shift
+from baton.routing.models import RoutingRule
+from baton.routing.rule_actions import do_save_routing_rule
 from baton.whatsapp.actions import do_ensure_inbox
 from baton.whatsapp.models import Inbox
 
@@ -114,9 +116,6 @@ def seed_demo() -> list[tuple[str, str, str]]:
 
 def seed_demo_rules() -> None:
     """The demo's routing rules, once (a manager's later edits are kept)."""
-    from baton.routing.models import RoutingRule
-    from baton.routing.rule_actions import do_save_routing_rule
-
     admin = User.objects.filter(username="admin").first()
     for name, conditions, actions in DEMO_RULES:
         if not RoutingRule.objects.filter(name=name).exists():

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from baton.realtime.consumers import EventsConsumer
+from baton.web.consumers import EventsConsumer
 
 websocket_urlpatterns = [path("ws/events", EventsConsumer.as_asgi())]

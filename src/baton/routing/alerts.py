@@ -1,12 +1,22 @@
-"""Nothing goes stale unseen: alerts for customers left waiting (scanned idempotently)."""
+"""Alerts and escalation: nothing goes stale unseen (scans are idempotent).
+
+Customers left waiting raise alerts that escalate and clear (``do_scan_stale_conversations``;
+the level policy ``stale_level`` is pure); an owner silent too long loses the conversation to
+a teammate (``do_reassign_silent_owner``); a queue nobody in the team could take overflows
+to the fallback team or alerts managers (``do_scan_overflow``). SLA breaches are meant to
+join here as further alert kinds.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from baton.agents.models import OwnerSilentAction, Team, User
+from baton.conversations.audit import record_event
+from baton.conversations.lifecycle import Action
 from baton.conversations.models import (
     Alert,
     AlertKind,
@@ -15,6 +25,8 @@ from baton.conversations.models import (
     ConversationStatus,
     EventKind,
 )
+from baton.conversations.ownership import apply_move, lock_conversation
+from baton.core.durations import human_duration, human_since
 from baton.realtime.events import (
     ADMINS_GROUP,
     MANAGERS_GROUP,
@@ -23,6 +35,8 @@ from baton.realtime.events import (
     team_managers_group,
     user_group,
 )
+from baton.routing.actions import Assigner, Waiting, do_assign_waiting, waiting_items
+from baton.routing.candidates import queued_in_team
 
 DEFAULT_STALE_AFTER_SECONDS = 300
 
@@ -58,7 +72,6 @@ def threshold_for(conversation: Conversation, kind: AlertKind) -> float:
 
 
 def _reassigns_silent_owner(conversation: Conversation, kind: AlertKind) -> bool:
-    from baton.agents.models import OwnerSilentAction
 
     team = conversation.team
     return (
@@ -101,9 +114,9 @@ def notify_alert(
 
 def record_alert(alert: Alert, conversation: Conversation, reason: str, now: datetime) -> None:
     """The alert's line in the conversation's timeline and the audit log."""
-    AuditEvent.objects.create(
+    record_event(
+        EventKind.ALERT,
         conversation=conversation,
-        kind=EventKind.ALERT,
         from_owner=conversation.owner,
         to_owner=conversation.owner,
         from_status=conversation.status,
@@ -118,7 +131,7 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
     """Raise, escalate and clear alerts. Safe to run any number of times, anywhere."""
     now = now or timezone.now()
     changes = 0
-    # Overflow alerts belong to the routing scan (routing.actions.do_scan_overflow).
+    # Overflow alerts belong to the routing scan (``do_scan_overflow`` below).
     open_alerts = {
         (a.conversation_id, a.kind): a
         for a in Alert.objects.filter(
@@ -152,8 +165,6 @@ def do_scan_stale_conversations(now: datetime | None = None) -> int:
         if raised and level == 2 and _reassigns_silent_owner(conversation, kind):
             # The alert stays open on purpose: it is not raised (nor reassigned) again
             # until the customer has been answered.
-            from baton.routing.actions import do_reassign_silent_owner
-
             do_reassign_silent_owner(conversation.pk, now=now)
     for key, alert in open_alerts.items():
         if key not in still_due and _cause_gone(alert, now):
@@ -206,3 +217,114 @@ def _clear(alert: Alert, now: datetime) -> int:
         if updated:
             notify_alert(EventType.ALERT_CLEARED, alert, alert.conversation)
     return updated
+
+
+# ------------------------------------------------------------------------------------------
+# Escalation
+
+
+def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = None) -> User | None:
+    """The owner left a waiting customer unanswered too long: give the conversation to an
+    assignable teammate (recorded). None when nobody can take it (managers stay alerted)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            Conversation.objects.filter(pk=conversation_id)
+            .values_list("team_id", "owner_id", "waiting_since")
+            .first()
+        )
+        if row is None:
+            return None
+        team_id, owner_id, waiting_since = row
+        if team_id is None or owner_id is None or waiting_since is None:
+            return None
+        assigner = Assigner(team_id, now)
+        pick = assigner.pick_teammate(Waiting(conversation_id, None, waiting_since), owner_id)
+        if pick is None:
+            return None
+        conversation = lock_conversation(conversation_id)
+        if conversation.owner_id != owner_id or conversation.status != ConversationStatus.ASSIGNED:
+            return None
+        agent, before = assigner.take(pick)
+        reason, data = assigner.explain(pick, before, "")
+        apply_move(
+            conversation,
+            Action.ASSIGN,
+            actor=None,
+            kind=EventKind.AUTO_ASSIGNED,
+            owner=agent,
+            reason=f"owner silent for {human_since(waiting_since, now)} → {reason}",
+            data={**data, "owner_silent": True},
+            extra={"last_owner": conversation.owner},
+        )
+        assigner.finish()
+        return agent
+
+
+def do_scan_overflow(now: datetime | None = None) -> int:
+    """Conversations nobody in their team could take within ``overflow_after_minutes``:
+    to the fallback team's queue (once per conversation), or an overflow alert to
+    managers (once, cleared when the conversation leaves the queue). Idempotent."""
+    now = now or timezone.now()
+    changes = 0
+    for team in Team.objects.filter(overflow_after_minutes__gt=0).select_related("fallback_team"):
+        cutoff = now - timedelta(minutes=team.overflow_after_minutes)
+        overdue = [w for w in waiting_items(queued_in_team(team.pk)) if w.waiting_key <= cutoff]
+        for item in overdue:
+            changes += _overflow_one(item, team, now)
+        if team.fallback_team_id:
+            do_assign_waiting(team.fallback_team_id, now=now)
+    for alert in Alert.objects.filter(kind=AlertKind.OVERFLOW, cleared_at__isnull=True):
+        conversation = alert.conversation
+        if conversation.status != ConversationStatus.QUEUED or conversation.owner_id:
+            changes += Alert.objects.filter(pk=alert.pk, cleared_at__isnull=True).update(
+                cleared_at=now
+            )
+    return changes
+
+
+def _overflow_one(item: Waiting, team: Team, now: datetime) -> int:
+    already = AuditEvent.objects.filter(conversation_id=item.id, kind=EventKind.OVERFLOWED).exists()
+    with transaction.atomic():
+        conversation = lock_conversation(item.id)
+        if conversation.status != ConversationStatus.QUEUED or conversation.team_id != team.pk:
+            return 0
+        fallback = team.fallback_team
+        if fallback is not None and not already:
+            apply_move(
+                conversation,
+                Action.OVERFLOW,
+                actor=None,
+                kind=EventKind.OVERFLOWED,
+                team=fallback,
+                reason=f"nobody in {team.name} could take it within "
+                f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
+                data={"from_team": team.name, "to_team": fallback.name},
+            )
+            return 1
+        if Alert.objects.filter(
+            conversation=conversation, kind=AlertKind.OVERFLOW, cleared_at__isnull=True
+        ).exists():
+            return 0
+        alert = Alert.objects.create(
+            conversation=conversation,
+            kind=AlertKind.OVERFLOW,
+            level=2,
+            waiting_since=item.waiting_key,
+            created_at=now,
+            escalated_at=now,
+        )
+        record_alert(
+            alert,
+            conversation,
+            f"Overflow: nobody in {team.name} could take it within "
+            f"{human_duration(timedelta(minutes=team.overflow_after_minutes))}",
+            now,
+        )
+        notify_alert(
+            EventType.ALERT_RAISED,
+            alert,
+            conversation,
+            [ADMINS_GROUP, team_managers_group(team.pk)],
+        )
+        return 1

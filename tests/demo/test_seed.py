@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from baton.agents.actions import do_expire_presence, do_record_connection, do_record_heartbeat
+from baton.agents.actions import do_record_connection, do_record_heartbeat
 from baton.agents.models import Shift, Team, User
-from baton.core.demo import DEMO_NUMBERS, seed_demo
+from baton.agents.tasks import do_expire_presence
+from baton.demo.seed import DEMO_NUMBERS, seed_demo
 from baton.whatsapp.models import Inbox
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from baton.core.management.commands.demo import choose_simulator_port
+from baton.demo.management.commands.demo import choose_simulator_port
 from tests.live import free_port
 
 BATON = str(Path(sys.executable).with_name("baton"))

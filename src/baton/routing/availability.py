@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from baton.core.business_hours import BusinessCalendar, Opening
+
 AVAILABLE = "available"
 
 
@@ -57,17 +59,6 @@ class Candidate:
         return self.capacity - self.open_count
 
 
-def _in_window(window: ShiftWindow, local: datetime) -> bool:
-    clock = local.time()
-    weekday = local.weekday()
-    if not window.crosses_midnight:
-        return weekday == window.weekday and window.start <= clock < window.end
-    # Overnight: the evening part on its weekday, the morning part on the next day.
-    if weekday == window.weekday and clock >= window.start:
-        return True
-    return weekday == (window.weekday + 1) % 7 and clock < window.end
-
-
 def is_on_shift(
     shifts: Iterable[ShiftWindow],
     days_off: Iterable[DateRange],
@@ -82,14 +73,13 @@ def is_on_shift(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    local = now.astimezone(ZoneInfo(tz))
-    today = local.date()
+    today = now.astimezone(ZoneInfo(tz)).date()
     if any(today in r for r in days_off) or any(today in r for r in holidays):
         return False
     windows = list(shifts)
     if not windows:
         return True
-    return any(_in_window(w, local) for w in windows)
+    return BusinessCalendar(tz, [Opening(w.weekday, w.start, w.end) for w in windows]).is_open(now)
 
 
 def effective_capacity(

@@ -13,7 +13,8 @@ from django.utils import timezone
 from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
 from baton.conversations.audit import record_config_change
 from baton.core.errors import InvalidInput
-from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, team_group
+from baton.realtime.event_types import PresenceChanged, PresenceData
+from baton.realtime.events import MANAGERS_GROUP, send_event_on_commit, team_group
 
 
 def do_create_user(
@@ -146,8 +147,9 @@ def do_set_presence(user: User, status: str) -> bool:
         user.presence_changed_at = now
         team_ids = list(user.memberships.values_list("team_id", flat=True))
         send_event_on_commit(
-            EventType.PRESENCE_CHANGED,
-            {"user": {"username": user.username, "name": user.name, "presence": status}},
+            PresenceChanged(
+                user=PresenceData(username=user.username, name=user.name, presence=status)
+            ),
             [MANAGERS_GROUP, *(team_group(team_id) for team_id in team_ids)],
         )
         if status == Presence.AVAILABLE:

@@ -15,6 +15,7 @@ from baton.conversations.models import (
     ConversationStatus,
     EventKind,
 )
+from baton.realtime.event_types import build_event
 from baton.realtime.events import (
     ADMINS_GROUP,
     MANAGERS_GROUP,
@@ -85,16 +86,18 @@ def notify_alert(
 ) -> None:
     """Tell the owner and managers (or ``groups``) about an alert, after commit."""
     send_event_on_commit(
-        event,
-        {
-            "conversation_id": conversation.pk,
-            "alert": {
-                "id": alert.pk,
-                "kind": alert.kind,
-                "level": alert.level,
-                "waiting_since": alert.waiting_since.isoformat(),
+        build_event(
+            event,
+            {
+                "conversation_id": conversation.pk,
+                "alert": {
+                    "id": alert.pk,
+                    "kind": alert.kind,
+                    "level": alert.level,
+                    "waiting_since": alert.waiting_since.isoformat(),
+                },
             },
-        },
+        ),
         groups if groups is not None else _audience(conversation),
     )
 

@@ -17,6 +17,7 @@ every zone in the tz database has for decades.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -82,6 +83,12 @@ class BusinessCalendar:
                 if end:
                     spans[(opening.weekday + 1) % 7].append((timedelta(0), end))
         self._weekly = tuple(tuple(_merged(day)) for day in spans)
+        # The same openings in seconds: ``is_open`` runs for every candidate agent on every
+        # assignment round, and comparing numbers is several times cheaper than timedeltas.
+        self._weekly_seconds = tuple(
+            tuple((start.total_seconds(), end.total_seconds()) for start, end in day)
+            for day in self._weekly
+        )
         self._holiday_dates: set[date] = set()
         self._holiday_ranges: list[tuple[date, date]] = []
         for holiday in holidays:
@@ -92,7 +99,7 @@ class BusinessCalendar:
                 self._holiday_dates.add(holiday)
         self.country = country
         self.subdivision = subdivision
-        self._public_holidays: Collection[date] = ()
+        self._public_holidays: Collection[date] | None = None
         if country:
             # Imported only when a calendar names a country: the library loads in ~0.2 s,
             # which every process would pay at start for a feature few calendars use.
@@ -118,10 +125,11 @@ class BusinessCalendar:
     # Questions about one instant
 
     def is_holiday(self, day: date) -> bool:
-        return (
+        return bool(
             day in self._holiday_dates
-            or any(first <= day <= last for first, last in self._holiday_ranges)
-            or day in self._public_holidays
+            or (self._holiday_ranges and any(a <= day <= b for a, b in self._holiday_ranges))
+            # Not a truth test: the library's mapping is empty until a year is looked up.
+            or (self._public_holidays is not None and day in self._public_holidays)
         )
 
     def is_open(self, instant: datetime) -> bool:
@@ -130,8 +138,8 @@ class BusinessCalendar:
         day = local.date()
         if self.is_holiday(day):
             return False
-        clock = local - datetime.combine(day, time(0), local.tzinfo)
-        return any(start <= clock < end for start, end in self._weekly[day.weekday()])
+        clock = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1_000_000
+        return any(start <= clock < end for start, end in self._weekly_seconds[day.weekday()])
 
     def next_open(self, instant: datetime) -> datetime | None:
         """``instant`` if open, else the first instant after it that is; None if never."""
@@ -382,13 +390,18 @@ def _clock_time(since_midnight: timedelta) -> time:
 # Helpers
 
 
+@functools.lru_cache(maxsize=4096)
 def _since_midnight(clock: time) -> timedelta:
+    # Cached: building a timedelta was most of the cost of a calendar (a few distinct
+    # clock times serve every shift and opening).
     return timedelta(
         hours=clock.hour, minutes=clock.minute, seconds=clock.second, microseconds=clock.microsecond
     )
 
 
-def _merged(spans: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+def _merged(spans: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    if len(spans) < 2:
+        return spans
     merged: list[tuple[Any, Any]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

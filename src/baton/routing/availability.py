@@ -7,6 +7,7 @@ assignable (present, on shift, under capacity)?
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -76,10 +77,17 @@ def is_on_shift(
     today = now.astimezone(ZoneInfo(tz)).date()
     if any(today in r for r in days_off) or any(today in r for r in holidays):
         return False
-    windows = list(shifts)
+    windows = tuple(shifts)
     if not windows:
         return True
-    return BusinessCalendar(tz, [Opening(w.weekday, w.start, w.end) for w in windows]).is_open(now)
+    return shift_calendar(tz, windows).is_open(now)
+
+
+@functools.lru_cache(maxsize=4096)
+def shift_calendar(tz: str, windows: tuple[ShiftWindow, ...]) -> BusinessCalendar:
+    """An agent's weekly shifts as a calendar (cached: the assignment engine asks for every
+    candidate on every round, and teams share a few shift patterns)."""
+    return BusinessCalendar(tz, [Opening(w.weekday, w.start, w.end) for w in windows])
 
 
 def effective_capacity(

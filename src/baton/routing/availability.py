@@ -26,10 +26,6 @@ class ShiftWindow:
     start: time
     end: time
 
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
-
 
 @dataclass(frozen=True)
 class DateRange:

@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from baton.routing.conditions import validate_actions, validate_business_hours, validate_conditions
+from baton.core.business_hours import validate_business_hours
+from baton.routing.conditions import validate_actions, validate_conditions
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "routing-rules.md"
 

@@ -14,7 +14,9 @@ from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, 
 from baton.core.changes import announce_config_change
 from baton.core.errors import InvalidInput
 from baton.core.reactions import dispatch
-from baton.realtime.events import MANAGERS_GROUP, EventType, send_event_on_commit, team_group
+from baton.realtime.event_types import PresenceChanged as PresenceChangedEvent
+from baton.realtime.event_types import PresenceData
+from baton.realtime.events import MANAGERS_GROUP, send_event_on_commit, team_group
 
 
 def do_create_user(
@@ -153,8 +155,9 @@ def do_set_presence(user: User, status: str) -> bool:
         user.presence_changed_at = now
         team_ids = list(user.memberships.values_list("team_id", flat=True))
         send_event_on_commit(
-            EventType.PRESENCE_CHANGED,
-            {"user": {"username": user.username, "name": user.name, "presence": status}},
+            PresenceChangedEvent(
+                user=PresenceData(username=user.username, name=user.name, presence=status)
+            ),
             [MANAGERS_GROUP, *(team_group(team_id) for team_id in team_ids)],
         )
         dispatch(PresenceChanged(user, status, tuple(team_ids)))

@@ -11,6 +11,7 @@ from typing import Any
 
 from baton.conversations.models import Conversation, Message
 from baton.conversations.serializers import conversation_dict, message_dict
+from baton.realtime.event_types import build_event
 from baton.realtime.events import (
     ADMINS_GROUP,
     EVERYONE_GROUP,
@@ -37,17 +38,15 @@ def conversation_audience(conversation: Conversation) -> list[str]:
 
 def notify_conversation(conversation: Conversation, event_type: EventType) -> None:
     send_event_on_commit(
-        event_type,
-        {"conversation": _jsonable(conversation_dict(conversation))},
+        build_event(event_type, {"conversation": _jsonable(conversation_dict(conversation))}),
         conversation_audience(conversation),
     )
 
 
 def notify_message(message: Message, event_type: EventType) -> None:
+    payload = {"conversation_id": message.conversation_id, "message": message_dict(message)}
     send_event_on_commit(
-        event_type,
-        {"conversation_id": message.conversation_id, "message": _jsonable(message_dict(message))},
-        conversation_audience(message.conversation),
+        build_event(event_type, _jsonable(payload)), conversation_audience(message.conversation)
     )
 
 

@@ -31,6 +31,12 @@ from baton.conversations.notify import notify_conversation
 from baton.conversations.queries import is_manager_of, owner_label
 from baton.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from baton.core.reactions import dispatch
+from baton.realtime.event_types import (
+    ConversationGone,
+    ConversationUpdated,
+    HandoffDeclined,
+    HandoffRequested,
+)
 from baton.realtime.events import EventType, send_event_on_commit, user_group
 
 KEEP: Any = object()
@@ -131,8 +137,7 @@ def apply_move(
     if from_owner is not None and from_owner != conversation.owner:
         # The previous owner must hear that it left their queue.
         send_event_on_commit(
-            EventType.CONVERSATION_UPDATED,
-            {"conversation": {"id": conversation.pk, "owner": None}},
+            ConversationUpdated(conversation=ConversationGone(id=conversation.pk, owner=None)),
             [user_group(from_owner.pk)],
         )
     notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
@@ -308,8 +313,13 @@ def do_handoff_conversation(
         expire_handoff.using(run_after=handoff.expires_at).enqueue(handoff.pk)
         notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
         send_event_on_commit(
-            EventType.HANDOFF_REQUESTED,
-            {"conversation_id": conversation.pk, "handoff_id": handoff.pk, "from": actor.username},
+            HandoffRequested.model_validate(
+                {
+                    "conversation_id": conversation.pk,
+                    "handoff_id": handoff.pk,
+                    "from": actor.username,
+                }
+            ),
             [user_group(receiver.pk)],
         )
         return handoff
@@ -391,8 +401,7 @@ def do_decline_handoff(conversation_id: int, actor: User, reason: str) -> Handof
         )
         notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
         send_event_on_commit(
-            EventType.HANDOFF_DECLINED,
-            {"conversation_id": conversation.pk, "by": actor.username, "reason": reason},
+            HandoffDeclined(conversation_id=conversation.pk, by=actor.username, reason=reason),
             [user_group(handoff.from_user_id)],
         )
         return handoff

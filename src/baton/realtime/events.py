@@ -1,4 +1,6 @@
-"""Live events: one module that names every event and delivers it after commit.
+"""Live events: delivered after commit to the groups the action names.
+
+The events themselves and their payloads are typed in ``realtime.event_types``.
 
 Actions decide who receives an event (that is a security decision) by naming groups built
 with the helpers below; nothing is published before the transaction commits, so nobody
@@ -12,33 +14,17 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+# EventType is named from here by every sender; its members and their schemas live together.
+from baton.realtime.event_types import AccessChanged, Event
+from baton.realtime.event_types import EventType as EventType
+
 logger = logging.getLogger("baton.realtime")
-
-
-class EventType(StrEnum):
-    CONVERSATION_CREATED = "conversation.created"
-    CONVERSATION_UPDATED = "conversation.updated"
-    MESSAGE_CREATED = "message.created"
-    MESSAGE_UPDATED = "message.updated"
-    HANDOFF_REQUESTED = "handoff.requested"
-    HANDOFF_DECLINED = "handoff.declined"
-    ALERT_RAISED = "alert.raised"
-    ALERT_CLEARED = "alert.cleared"
-    PRESENCE_CHANGED = "presence.changed"
-    # To one user's sockets: their access changed (deactivated, role, teams, password). The
-    # consumer re-checks the session and re-scopes its groups, or closes (see consumers).
-    ACCESS_CHANGED = "access.changed"
-    # Ephemeral, sent by the WebSocket consumer itself (no database write, no audit): who
-    # has a conversation open and who is typing in it. Clients let them expire.
-    CONVERSATION_VIEWING = "conversation.viewing"
-    CONVERSATION_TYPING = "conversation.typing"
 
 
 # The event loop of the ASGI server in this process, set at startup. Code running outside
@@ -78,11 +64,13 @@ ADMINS_GROUP = "admins"
 EVERYONE_GROUP = "everyone"
 
 
-def send_event_on_commit(
-    event_type: EventType, payload: dict[str, Any], groups: Iterable[str]
-) -> None:
-    """Publish ``payload`` to ``groups`` once the current transaction commits."""
-    message = {"type": "baton.event", "event": {"type": str(event_type), **payload}}
+def send_event_on_commit(event: Event, groups: Iterable[str]) -> None:
+    """Publish ``event`` to ``groups`` once the current transaction commits.
+
+    The event is a schema of ``realtime.event_types``, validated when it was built, so a
+    payload with a missing or unknown field never gets this far.
+    """
+    message = {"type": "baton.event", "event": event.wire()}
     targets = sorted(set(groups))
     transaction.on_commit(lambda: publish(message, targets))
 
@@ -95,7 +83,7 @@ def notify_access_changed(user_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(user_ids))
     if ids:
-        send_event_on_commit(EventType.ACCESS_CHANGED, {}, [user_group(i) for i in ids])
+        send_event_on_commit(AccessChanged(), [user_group(i) for i in ids])
 
 
 # Events waiting to be handed to the server loop. Coalescing them means one loop wake-up

@@ -27,6 +27,7 @@ from baton.conversations.models import (
 )
 from baton.conversations.ownership import apply_move, lock_conversation
 from baton.core.durations import human_duration, human_since
+from baton.realtime.event_types import build_event
 from baton.realtime.events import (
     ADMINS_GROUP,
     MANAGERS_GROUP,
@@ -98,16 +99,18 @@ def notify_alert(
 ) -> None:
     """Tell the owner and managers (or ``groups``) about an alert, after commit."""
     send_event_on_commit(
-        event,
-        {
-            "conversation_id": conversation.pk,
-            "alert": {
-                "id": alert.pk,
-                "kind": alert.kind,
-                "level": alert.level,
-                "waiting_since": alert.waiting_since.isoformat(),
+        build_event(
+            event,
+            {
+                "conversation_id": conversation.pk,
+                "alert": {
+                    "id": alert.pk,
+                    "kind": alert.kind,
+                    "level": alert.level,
+                    "waiting_since": alert.waiting_since.isoformat(),
+                },
             },
-        },
+        ),
         groups if groups is not None else _audience(conversation),
     )
 

@@ -7,10 +7,13 @@ assignable (present, on shift, under capacity)?
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
+
+from baton.core.business_hours import BusinessCalendar, Opening
 
 AVAILABLE = "available"
 
@@ -22,10 +25,6 @@ class ShiftWindow:
     weekday: int
     start: time
     end: time
-
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
 
 
 @dataclass(frozen=True)
@@ -57,17 +56,6 @@ class Candidate:
         return self.capacity - self.open_count
 
 
-def _in_window(window: ShiftWindow, local: datetime) -> bool:
-    clock = local.time()
-    weekday = local.weekday()
-    if not window.crosses_midnight:
-        return weekday == window.weekday and window.start <= clock < window.end
-    # Overnight: the evening part on its weekday, the morning part on the next day.
-    if weekday == window.weekday and clock >= window.start:
-        return True
-    return weekday == (window.weekday + 1) % 7 and clock < window.end
-
-
 def is_on_shift(
     shifts: Iterable[ShiftWindow],
     days_off: Iterable[DateRange],
@@ -82,14 +70,20 @@ def is_on_shift(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    local = now.astimezone(ZoneInfo(tz))
-    today = local.date()
+    today = now.astimezone(ZoneInfo(tz)).date()
     if any(today in r for r in days_off) or any(today in r for r in holidays):
         return False
-    windows = list(shifts)
+    windows = tuple(shifts)
     if not windows:
         return True
-    return any(_in_window(w, local) for w in windows)
+    return shift_calendar(tz, windows).is_open(now)
+
+
+@functools.lru_cache(maxsize=4096)
+def shift_calendar(tz: str, windows: tuple[ShiftWindow, ...]) -> BusinessCalendar:
+    """An agent's weekly shifts as a calendar (cached: the assignment engine asks for every
+    candidate on every round, and teams share a few shift patterns)."""
+    return BusinessCalendar(tz, [Opening(w.weekday, w.start, w.end) for w in windows])
 
 
 def effective_capacity(

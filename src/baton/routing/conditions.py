@@ -24,10 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_DEPTH = 8
 MAX_LEAVES = 100
@@ -563,107 +561,3 @@ def decision_of(rule: Rule) -> Decision:
         agent=agent if isinstance(agent, str) and agent else None,
         strategy=strategy if strategy in STRATEGIES else None,
     )
-
-
-# ------------------------------------------------------------------------------------------
-# Business hours
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-
-
-@dataclass(frozen=True)
-class Hours:
-    """An inbox's opening hours (``routing.models.BusinessHours`` as plain data)."""
-
-    time_zone: str
-    weekly: Mapping[str, Any]
-    holidays: Collection[str] = ()
-
-
-def validate_business_hours(time_zone: Any, weekly: Any, holidays: Any) -> list[str]:
-    errors: list[str] = []
-    if not isinstance(time_zone, str) or not time_zone:
-        errors.append("time_zone: expected a time zone name such as Europe/Berlin.")
-    else:
-        try:
-            ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.append(f"time_zone: unknown time zone {time_zone!r}.")
-    if not isinstance(weekly, dict):
-        errors.append('weekly: expected an object like {"mon": [["09:00", "17:00"]]}.')
-    else:
-        for day, intervals in weekly.items():
-            if day not in WEEKDAYS:
-                errors.append(f"weekly: unknown day {day!r}; use {', '.join(WEEKDAYS)}.")
-                continue
-            if not isinstance(intervals, list):
-                errors.append(f"weekly.{day}: expected a list of [start, end] pairs.")
-                continue
-            for i, interval in enumerate(intervals):
-                if (
-                    not isinstance(interval, list)
-                    or len(interval) != 2
-                    or not all(isinstance(t, str) and _CLOCK.match(t) for t in interval)
-                ):
-                    errors.append(f'weekly.{day}[{i}]: expected ["HH:MM", "HH:MM"].')
-                elif interval[0] >= interval[1]:
-                    errors.append(
-                        f"weekly.{day}[{i}]: the start must be before the end "
-                        "(split a night shift over two days)."
-                    )
-    if not isinstance(holidays, list):
-        errors.append('holidays: expected a list of dates like "2026-12-25".')
-    else:
-        for i, day in enumerate(holidays):
-            try:
-                date.fromisoformat(day if isinstance(day, str) else "")
-            except ValueError:
-                errors.append(f"holidays[{i}]: {day!r} is not a date like 2026-12-25.")
-    return errors
-
-
-def is_within_business_hours(hours: Hours | None, now: datetime) -> bool:
-    """Is ``now`` (an aware datetime) inside the opening hours, in the hours' time zone?
-
-    No hours configured means always open. Local wall-clock times are compared, so an
-    interval of 09:00-17:00 follows daylight saving time changes of the zone.
-    """
-    if hours is None:
-        return True
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    try:
-        zone = ZoneInfo(hours.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = now.astimezone(zone)
-    today = local.date().isoformat()
-    if any(day == today for day in hours.holidays or () if isinstance(day, str)):
-        return False
-    weekly = hours.weekly if isinstance(hours.weekly, Mapping) else {}
-    intervals = weekly.get(WEEKDAYS[local.weekday()]) or []
-    if not isinstance(intervals, list | tuple):
-        return False
-    clock = local.time().replace(tzinfo=None)
-    for interval in intervals:
-        if not isinstance(interval, list | tuple) or len(interval) != 2:
-            continue
-        start, end = (_parse_clock(t) for t in interval)
-        if start is None or end is None or start is _MIDNIGHT_END:
-            continue
-        if start <= clock and (end is _MIDNIGHT_END or clock < end):
-            return True
-    return False
-
-
-_MIDNIGHT_END: Any = object()
-
-
-def _parse_clock(text: Any) -> Any:
-    if not isinstance(text, str) or not _CLOCK.match(text):
-        return None
-    if text == "24:00":
-        return _MIDNIGHT_END
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))

@@ -18,8 +18,9 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from baton.agents.models import Team, TeamMembership, User
 from baton.conversations.models import Conversation, Direction, Message
 from baton.conversations.queries import managed_team_ids, visible_conversations
+from baton.core.business_hours import Hours, is_within_business_hours
 from baton.core.errors import NotFound, PermissionDenied
-from baton.routing.conditions import Decision, Hours, Rule, decide, is_within_business_hours
+from baton.routing.conditions import Decision, Rule, decide
 from baton.routing.models import BusinessHours, RoutingRule
 from baton.whatsapp.models import Inbox
 

@@ -27,14 +27,9 @@ from django.utils import timezone
 from baton.agents.models import Team, User
 from baton.conversations.audit import record_config_event, record_event
 from baton.conversations.models import AuditEvent, Conversation, EventKind, Message
+from baton.core.business_hours import validate_business_hours
 from baton.core.errors import InvalidInput, PermissionDenied
-from baton.routing.conditions import (
-    Decision,
-    decide,
-    validate_actions,
-    validate_business_hours,
-    validate_conditions,
-)
+from baton.routing.conditions import Decision, decide, validate_actions, validate_conditions
 from baton.routing.models import BusinessHours, RoutingRule
 from baton.routing.queries import (
     get_action_targets,

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user
 from baton.agents.actions import do_record_activity, do_record_connection, do_record_heartbeat
 from baton.conversations.queries import managed_team_ids, visible_conversations
 from baton.core.inputs import whole_number
+from baton.realtime.event_types import ConversationTyping, ConversationViewing, UserRef
 from baton.realtime.events import (
     ADMINS_GROUP,
     EVERYONE_GROUP,
@@ -190,19 +191,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         in its group (who were checked the same way) hear it.
         """
         user = self.scope["user"]
-        event_type = (
-            EventType.CONVERSATION_TYPING if action == "typing" else EventType.CONVERSATION_VIEWING
+        announcement = ConversationTyping if action == "typing" else ConversationViewing
+        event = announcement(
+            conversation_id=conversation_id, user=UserRef(username=user.username, name=user.name)
         )
         await self.channel_layer.group_send(
-            conversation_group(conversation_id),
-            {
-                "type": "baton.event",
-                "event": {
-                    "type": str(event_type),
-                    "conversation_id": conversation_id,
-                    "user": {"username": user.username, "name": user.name},
-                },
-            },
+            conversation_group(conversation_id), {"type": "baton.event", "event": event.wire()}
         )
 
     async def baton_event(self, message: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from baton.conversations.alerts import do_scan_stale_conversations
 from channels.layers import get_channel_layer
 from django.test import Client
 from django.utils import timezone
@@ -38,6 +37,7 @@ from baton.realtime.event_types import (
     build_event,
     parse_event,
 )
+from baton.routing.alerts import do_scan_stale_conversations
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook
 from tests.realtime.test_access import opened, session_cookie
 

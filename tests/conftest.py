@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -164,18 +165,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
 
 
-@pytest.fixture
-def simulator(settings):
-    """The simulator over real HTTP (no customers), with Baton pointed at it.
-
-    Webhooks go to ``simulator.webhook_target``; tests that need statuses applied set it
-    to a running Baton (see ``baton_server``).
-    """
+def quiet_simulator_config(webhook_url: str, **overrides: Any):
+    """A simulator for tests: no duplicates, reordering or skipped statuses, fast retries,
+    statuses within tens of milliseconds, a fixed seed."""
     from baton.simulator.config import SimNumber, SimulatorConfig
-    from baton.simulator.server import start_in_thread
 
     config = SimulatorConfig(
-        webhook_url="http://127.0.0.1:9/webhooks/whatsapp",
+        webhook_url=webhook_url,
         app_secret=APP_SECRET,
         numbers=[SimNumber("1122334455667", "15550001111", "900000000000001", "test-token")],
         port=0,
@@ -187,6 +183,19 @@ def simulator(settings):
         webhook_max_attempts=3,
         seed=1,
     )
+    return replace(config, **overrides)
+
+
+@pytest.fixture
+def simulator(settings):
+    """The simulator over real HTTP (no customers), with Baton pointed at it.
+
+    Webhooks go to ``simulator.webhook_target``; tests that need statuses applied set it
+    to a running Baton (see ``baton_server``).
+    """
+    from baton.simulator.server import start_in_thread
+
+    config = quiet_simulator_config("http://127.0.0.1:9/webhooks/whatsapp")
     handle = start_in_thread(config)
     settings.WHATSAPP_API_BASE_URL = handle.graph_base_url
     settings.WHATSAPP_HTTP_TIMEOUT = 2.0

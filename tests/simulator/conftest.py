@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from baton.simulator.config import SimNumber, SimulatorConfig
+from baton.simulator.config import SimNumber
 from baton.simulator.server import SimulatorHandle, start_in_thread
-from tests.conftest import APP_SECRET, make_inbox
+from tests.conftest import make_inbox, quiet_simulator_config
 from tests.live import running_baton
 
 NUMBER = SimNumber("1122334455667", "15550001111", "900000000000001", "test-token")
@@ -27,20 +27,11 @@ def start_simulator(baton_url, settings):
     started: list[SimulatorHandle] = []
 
     def start(**overrides) -> SimulatorHandle:
-        config = SimulatorConfig(
-            webhook_url=f"{baton_url}/webhooks/whatsapp",
-            app_secret=APP_SECRET,
+        config = quiet_simulator_config(
+            f"{baton_url}/webhooks/whatsapp",
             numbers=[NUMBER],
-            port=0,
-            duplicate_probability=0.0,
-            reorder_probability=0.0,
-            skip_delivered_probability=0.0,
-            status_delay_seconds=(0.01, 0.03),
-            webhook_retry_base_seconds=0.05,
-            webhook_max_attempts=3,
             rate_per_minute=600,
             typing_seconds=(0.05, 0.1),
-            seed=1,
         )
         handle = start_in_thread(replace(config, **overrides))
         settings.WHATSAPP_API_BASE_URL = handle.graph_base_url

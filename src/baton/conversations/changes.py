@@ -52,7 +52,7 @@ class ConversationMoved:
     """One lifecycle move (claim, assign, handoff, release, resolve …) was applied.
 
     Owner, status and team changes all travel in this one record: a move often changes
-    several at once, and a subscriber asks the properties what it cares about.
+    several at once; `owner_changed` says whether the owner did.
     """
 
     conversation: Conversation
@@ -64,11 +64,3 @@ class ConversationMoved:
     @property
     def owner_changed(self) -> bool:
         return self.from_owner != self.conversation.owner
-
-    @property
-    def status_changed(self) -> bool:
-        return self.from_status != self.conversation.status
-
-    @property
-    def team_changed(self) -> bool:
-        return self.from_team_id != self.conversation.team_id

@@ -64,6 +64,13 @@ def do_record_worker_heartbeat(worker_id: str, started_at: datetime) -> None:
         )
 
 
+def do_forget_stale_workers(now: datetime | None = None) -> int:
+    """Heartbeats of workers gone for a day: they hold no lease any more, only rows."""
+    before = (now or timezone.now()) - FORGET_WORKERS_AFTER
+    deleted, _ = WorkerHeartbeat.objects.filter(last_seen__lt=before).delete()
+    return deleted
+
+
 def do_forget_worker(worker_id: str) -> None:
     """A worker stopping cleanly: it no longer counts as live (it holds no task any more)."""
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
@@ -105,7 +112,6 @@ def do_reap_abandoned_tasks(own_worker_id: str | None = None) -> ReapedTasks:
                 failed += 1
             else:
                 requeued += 1
-    WorkerHeartbeat.objects.filter(last_seen__lt=now - FORGET_WORKERS_AFTER).delete()
     return ReapedTasks(requeued=requeued, failed=failed)
 
 

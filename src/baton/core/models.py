@@ -7,7 +7,8 @@ class WorkerHeartbeat(models.Model):
     """A task worker's sign of life, refreshed every few seconds while it runs.
 
     A task left RUNNING under a worker whose heartbeat is older than the lease belongs to a
-    dead process and is re-queued (see ``core.leases``); ``/healthz`` counts the live ones.
+    dead process and is re-queued (``core.actions.do_reap_abandoned_tasks``); ``/healthz``
+    counts the live ones.
     """
 
     worker_id = models.CharField(max_length=64, primary_key=True)

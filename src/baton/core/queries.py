@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -34,6 +34,7 @@ def get_worker_health() -> WorkerHealth:
     # A task enqueued without run_after carries the far-future sentinel: it has been due
     # since it was enqueued; a delayed one since its run_after.
     waits = ready.aggregate(
+        total=Count("pk"),
         immediate=Min("enqueued_at", filter=_no_delay()),
         delayed=Min("run_after", filter=~_no_delay()),
     )
@@ -41,7 +42,7 @@ def get_worker_health() -> WorkerHealth:
     oldest = (now - min(since)).total_seconds() if since else None
     return WorkerHealth(
         live_workers=live,
-        ready_tasks=ready.count(),
+        ready_tasks=waits["total"],
         oldest_ready_seconds=max(oldest, 0.0) if oldest is not None else None,
     )
 

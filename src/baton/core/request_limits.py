@@ -20,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from baton.core.errors import error_body
+
 ASGIApp = Any  # (scope, receive, send) -> awaitable; Channels and a2wsgi type it loosely
 
 
@@ -89,7 +91,7 @@ def _content_length(scope) -> int | None:
 
 
 async def _refuse(send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",

@@ -18,7 +18,12 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from baton.core.actions import do_forget_worker, do_reap_abandoned_tasks, do_record_worker_heartbeat
+from baton.core.actions import (
+    do_forget_stale_workers,
+    do_forget_worker,
+    do_reap_abandoned_tasks,
+    do_record_worker_heartbeat,
+)
 from baton.core.periodic import PeriodicJob, periodic_jobs, thread_exit_hooks
 
 logger = logging.getLogger("baton.worker")
@@ -70,6 +75,8 @@ class SupervisedWorker(Worker):
         restarting after an error) left RUNNING, before claiming anything new."""
         do_record_worker_heartbeat(self.worker_id, self.started_at)
         do_reap_abandoned_tasks(own_worker_id=self.worker_id if self.failing else None)
+        # Once per (re)start, not on every heartbeat: day-old rows cost nothing meanwhile.
+        do_forget_stale_workers()
         self.failing = False
 
     def keep_lease(self) -> None:

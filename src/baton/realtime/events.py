@@ -48,8 +48,15 @@ def team_group(team_id: int) -> str:
     return f"team-{team_id}"
 
 
+CONVERSATION_GROUP_PREFIX = "conversation-"
+
+
 def conversation_group(conversation_id: int) -> str:
-    return f"conversation-{conversation_id}"
+    return f"{CONVERSATION_GROUP_PREFIX}{conversation_id}"
+
+
+def is_conversation_group(group: str) -> bool:
+    return group.startswith(CONVERSATION_GROUP_PREFIX)
 
 
 def team_managers_group(team_id: int) -> str:

@@ -43,7 +43,7 @@ def assign_after_move(change: ConversationMoved) -> None:
     team_ids: set[int | None] = set()
     if conversation.status == ConversationStatus.QUEUED:
         team_ids.add(conversation.team_id)
-    if from_owner is not None and from_owner != conversation.owner:
+    if from_owner is not None and change.owner_changed:
         team_ids.update(from_owner.memberships.values_list("team_id", flat=True))
     if team_ids - {None}:
         request_assignment(team_ids)

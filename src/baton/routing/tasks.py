@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from django_tasks import task
 
 from baton.agents.tasks import do_expire_presence
-from baton.routing.alerts import do_scan_stale_conversations
+from baton.routing.actions import do_assign_waiting, do_route_conversation, do_scan_shift_boundaries
+from baton.routing.alerts import do_scan_overflow, do_scan_stale_conversations
 
 
 def request_assignment(team_ids: Iterable[int | None]) -> None:
@@ -25,9 +26,6 @@ def request_assignment(team_ids: Iterable[int | None]) -> None:
 
 @task()
 def assign_waiting(team_id: int) -> int:
-    # local import: routing.actions queues these tasks, so it imports this module
-    from baton.routing.actions import do_assign_waiting
-
     return do_assign_waiting(team_id)
 
 
@@ -38,9 +36,6 @@ def route_conversation(
     strategy: str | None = None,
     rule: str = "",
 ) -> str | None:
-    # local import: routing.actions queues these tasks, so it imports this module
-    from baton.routing.actions import do_route_conversation
-
     agent = do_route_conversation(
         conversation_id, preferred_agent=preferred_agent, strategy=strategy, rule=rule
     )
@@ -55,10 +50,6 @@ def scan_stale_conversations() -> int:
 @task()
 def scan_routing() -> dict[str, int]:
     """The periodic routing scan: presence timeouts, shift starts/ends, overflow."""
-    # local import: routing.actions queues these tasks, so it imports this module
-    from baton.routing.actions import do_scan_shift_boundaries
-    from baton.routing.alerts import do_scan_overflow
-
     expired = do_expire_presence()
     started, ended = do_scan_shift_boundaries()
     overflowed = do_scan_overflow()

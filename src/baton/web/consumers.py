@@ -18,10 +18,12 @@ from baton.core.inputs import whole_number
 from baton.realtime.event_types import ConversationTyping, ConversationViewing, UserRef
 from baton.realtime.events import (
     ADMINS_GROUP,
+    CONVERSATION_GROUP_PREFIX,
     EVERYONE_GROUP,
     MANAGERS_GROUP,
     EventType,
     conversation_group,
+    is_conversation_group,
     register_server_loop,
     team_group,
     team_managers_group,
@@ -130,8 +132,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user
         wanted = await groups_for_user(user)
         for group in list(self.groups_joined):
-            if group.startswith("conversation-"):
-                conversation_id = whole_number(group.removeprefix("conversation-"))
+            if is_conversation_group(group):
+                conversation_id = whole_number(group.removeprefix(CONVERSATION_GROUP_PREFIX))
                 keep = conversation_id is not None and await _may_view(user, conversation_id)
             else:
                 keep = group in wanted
@@ -172,7 +174,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return True
         if not await _may_view(self.scope["user"], conversation_id):
             return False
-        for previous in [g for g in self.groups_joined if g.startswith("conversation-")]:
+        for previous in [g for g in self.groups_joined if is_conversation_group(g)]:
             await self._leave(previous)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)

@@ -4,7 +4,13 @@ from django.http import HttpRequest
 
 from baton.core.admin import AuditedAdmin
 from baton.whatsapp.actions import StorageUnavailable, do_replay_dead_letter
-from baton.whatsapp.models import DeadLetter, Inbox, MessageTemplate, ReplayOutcome
+from baton.whatsapp.models import (
+    DeadLetter,
+    Inbox,
+    MessageTemplate,
+    ReplayOutcome,
+    describe_replays,
+)
 
 
 @admin.register(Inbox)
@@ -44,9 +50,8 @@ class DeadLetterAdmin(admin.ModelAdmin):
             counts[report.outcome] += 1
         self.message_user(
             request,
-            f"Replayed {sum(counts.values())}: {counts[ReplayOutcome.STORED]} stored, "
-            f"{counts[ReplayOutcome.DUPLICATE]} already stored, "
-            f"{counts[ReplayOutcome.FAILED]} still failing (see each letter's replay detail).",
+            f"Replayed {sum(counts.values())}: {describe_replays(counts)} "
+            "(see each letter's replay detail).",
             messages.WARNING if counts[ReplayOutcome.FAILED] else messages.SUCCESS,
         )
 

@@ -98,8 +98,9 @@ def do_apply_status(inbox: Inbox, update: StatusUpdate) -> Message | None:
             Message.objects.filter(pk=message.pk).update(
                 **{step: Least(Coalesce(F(step), at), at) for step in steps}
             )
-            message.refresh_from_db(fields=steps)
         if changed:
+            if steps:
+                message.refresh_from_db(fields=steps)  # what the browsers are told
             notify_message(message, EventType.MESSAGE_UPDATED)
     return message
 

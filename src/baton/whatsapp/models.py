@@ -37,6 +37,14 @@ class ReplayOutcome(models.TextChoices):
     FAILED = "failed", "Still cannot be applied"
 
 
+def describe_replays(counts: dict[ReplayOutcome, int]) -> str:
+    """How a batch of replays went, as the command and the admin both say it."""
+    return (
+        f"{counts[ReplayOutcome.STORED]} stored, {counts[ReplayOutcome.DUPLICATE]} already "
+        f"stored, {counts[ReplayOutcome.FAILED]} still failing"
+    )
+
+
 class DeadLetter(models.Model):
     """A webhook item Baton accepted but could not apply; kept so nothing is lost."""
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from baton.whatsapp.actions import StorageUnavailable, do_replay_dead_letter
-from baton.whatsapp.models import DeadLetter, ReplayOutcome
+from baton.whatsapp.models import DeadLetter, ReplayOutcome, describe_replays
 from baton.whatsapp.queries import get_dead_letters
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
@@ -119,9 +119,5 @@ class Command(BaseCommand):
             )
         style = self.style.SUCCESS if not counts[ReplayOutcome.FAILED] else self.style.WARNING
         self.stdout.write(
-            style(
-                f"Replayed {len(letters)} dead letter(s): {counts[ReplayOutcome.STORED]} stored, "
-                f"{counts[ReplayOutcome.DUPLICATE]} already stored, "
-                f"{counts[ReplayOutcome.FAILED]} still failing."
-            )
+            style(f"Replayed {len(letters)} dead letter(s): {describe_replays(counts)}.")
         )

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "baton.whatsapp",
     "baton.conversations",
     "baton.routing",
+    "baton.sla",
     "baton.realtime",
     "baton.api",
     "baton.web",

@@ -329,6 +329,11 @@ class EventKind(models.TextChoices):
     ALERT = "alert", "Alert"
     CONFIG = "config", "Configuration changed"
     ROUTED = "routed", "Routed by a rule"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    LABELED = "labeled", "Labels changed"
+    SLA_POLICY = "sla_policy", "SLA policy chosen"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breached"
 
 
 class AuditEvent(models.Model):

@@ -1,4 +1,7 @@
-"""The sla app starts here: service-level clocks for conversations (issue #11).
+"""Service levels for conversations: policies, clocks, warnings, breaches (issue #11).
 
-For now only the pure clock (``baton.sla.clock``): no models, no app config yet.
+``clock`` (pure) says what each metric's state is; ``models`` keeps the deadlines as indexed
+columns; ``actions`` keeps them up to date inside the transaction of every change that moves
+them (``reactions`` subscribes to the domain's change records) and the scan records each
+warning and breach exactly once.
 """

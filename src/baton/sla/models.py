@@ -143,12 +143,21 @@ class RecordKind(models.TextChoices):
     BREACH = "breach", "Breach"
     MET = "met", "Met"
     MISSED = "missed", "Missed"
+    STOPPED = "stopped", "Stopped (no target)"
+
+
+OUTCOME_KINDS = (RecordKind.MET, RecordKind.MISSED, RecordKind.STOPPED)
 
 
 class SlaRecord(models.Model):
     """What happened to one clock run, exactly once each: its warning, its breach, its
-    outcome (met or missed). A clock run is (conversation, metric, started_at): a next
-    response clock starts again after every answered customer message."""
+    outcome (met or missed; ``stopped`` when no policy set a target). A clock run is
+    (conversation, metric, started_at): a next response clock starts again after every
+    answered customer message.
+
+    Outcomes are written whether or not a policy applies, so reports read response and
+    resolution times from the very records SLA judges: one definition per number.
+    ``elapsed_seconds`` is in business time when the policy counts business hours."""
 
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="sla_records"
@@ -158,7 +167,10 @@ class SlaRecord(models.Model):
     started_at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=RecordKind.choices)
     at = models.DateTimeField(help_text="The warning instant, the due instant, or the stop.")
-    due_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    elapsed_seconds = models.FloatField(
+        null=True, blank=True, help_text="Outcomes: from start to stop (business time if so)."
+    )
     policy = models.ForeignKey(
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
     )
@@ -181,13 +193,14 @@ class SlaRecord(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["conversation", "metric", "started_at"],
-                condition=Q(kind__in=["met", "missed"]),
+                condition=Q(kind__in=["met", "missed", "stopped"]),
                 name="sla_one_outcome_per_clock_run",
             ),
         ]
         indexes = [
             models.Index(fields=["kind", "at"]),
             models.Index(fields=["team", "kind", "at"]),
+            models.Index(fields=["owner", "kind", "at"]),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,9 @@ from baton.realtime.event_types import (
     parse_event,
 )
 from baton.routing.alerts import do_scan_stale_conversations
+from baton.sla.actions import do_scan_sla
+from baton.sla.escalation import do_run_sla_actions
+from baton.sla.models import SlaPolicy, SlaRecord
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook
 from tests.realtime.test_access import opened, session_cookie
 
@@ -95,6 +98,34 @@ SAMPLES: dict[EventType, dict[str, Any]] = {
     EventType.ALERT_RAISED: {"conversation_id": 7, "alert": ALERT},
     EventType.ALERT_CLEARED: {"conversation_id": 7, "alert": {**ALERT, "level": 1}},
     EventType.PRESENCE_CHANGED: {"user": {**USER, "presence": "available"}},
+    EventType.SLA_CHANGED: {
+        "conversation_id": 7,
+        "sla": {
+            "policy": "Gold",
+            "predicted_to_breach": False,
+            "predicted_answer_at": None,
+            "first_response": {
+                "state": "met",
+                "due_at": "2026-05-01T10:10:00+00:00",
+                "met_at": "2026-05-01T10:03:00+00:00",
+                "breached_at": None,
+            },
+            "next_response": {"state": "none", "due_at": None, "met_at": None, "breached_at": None},
+            "resolution": {
+                "state": "running",
+                "due_at": "2026-05-02T10:00:00+00:00",
+                "met_at": None,
+                "breached_at": None,
+            },
+        },
+    },
+    EventType.SLA_ALERT: {
+        "conversation_id": 7,
+        "kind": "breach",
+        "metric": "first_response",
+        "due_at": "2026-05-01T10:10:00+00:00",
+        "text": "first response breached → priority urgent (policy Gold)",
+    },
     EventType.ACCESS_CHANGED: {},
     EventType.CONVERSATION_VIEWING: {"conversation_id": 7, "user": USER},
     EventType.CONVERSATION_TYPING: {"conversation_id": 7, "user": USER},
@@ -179,6 +210,9 @@ def check(sent: list[dict[str, Any]]) -> set[EventType]:
 
 def test_the_actions_send_payloads_that_fit_their_schemas(transactional_db, sent):
     make_inbox()
+    SlaPolicy.objects.create(
+        name="Standard", first_response_seconds=600, warn_before_seconds=300, on_breach=[]
+    )
     support = Team.objects.get(is_default=True)
     alice = make_user("alice", team="Support")
     bob = make_user("bob", team="Support")
@@ -192,6 +226,11 @@ def test_the_actions_send_payloads_that_fit_their_schemas(transactional_db, sent
     message["id"], message["reaction"]["message_id"] = "wamid.reaction", "wamid.xyzxyz"
     post_webhook_sample(reaction)
     conversation = Conversation.objects.get()
+
+    # Nobody answers in time: the scan records a warning and a breach, each announced.
+    do_scan_sla(now=timezone.now() + timedelta(minutes=20))
+    for record in SlaRecord.objects.filter(kind__in=["warning", "breach"]):
+        do_run_sla_actions(record.pk)
 
     do_set_presence(alice, "available")
     do_claim_conversation(conversation.pk, alice)

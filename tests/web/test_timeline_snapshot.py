@@ -48,6 +48,16 @@ EVENTS = [
     # A kind this version does not know (a newer release wrote it): the generic line.
     ("from_the_future", True, {}),
 ]
+# Kinds added after the snapshot was first recorded: they come after every message, so the
+# recorded items keep their times.
+LATER_EVENTS = [
+    ("priority_changed", False, {"reason": "first response breached (policy Gold)"}),
+    ("labeled", True, {"reason": ""}),
+    ("sla_policy", False, {"reason": "SLA policy Gold applies"}),
+    ("sla_warning", False, {"reason": "first response due soon (policy Gold)"}),
+    ("sla_breach", False, {"reason": "first response breached → priority urgent, reassigned to Bob (policy Gold)"}),
+    ("sla_breach", False, {"reason": "<script>alert(1)</script>"}),
+]
 
 # (direction, type, fields): every message type, and the states that change its look.
 MESSAGES = [
@@ -136,7 +146,7 @@ MESSAGES = [
 
 
 def test_the_cases_cover_every_kind_and_type():
-    assert {kind for kind, _, _ in EVENTS} >= set(EventKind.values)
+    assert {kind for kind, _, _ in EVENTS + LATER_EVENTS} >= set(EventKind.values)
     assert {type_ for _, type_, _ in MESSAGES} >= set(MessageType.values)
 
 
@@ -178,6 +188,15 @@ def timeline(conversation, agent, default_team):
                 status=status,
                 **fields,
             )
+        )
+    for kind, with_actor, fields in LATER_EVENTS:
+        at += timedelta(minutes=1)
+        AuditEvent.objects.create(
+            conversation=conversation,
+            kind=kind,
+            actor=agent if with_actor else None,
+            created_at=at,
+            **fields,
         )
     return conversation, messages, bob
 

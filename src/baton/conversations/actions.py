@@ -20,7 +20,7 @@ from django.utils import timezone
 from baton.agents.models import Presence, Team, User
 from baton.conversations import lifecycle
 from baton.conversations.audit import record_event
-from baton.conversations.changes import HumanReplied, Opened
+from baton.conversations.changes import ConversationTagged, HumanReplied, Opened
 from baton.conversations.models import (
     CUSTOMER_SERVICE_WINDOW,
     STATUS_RANK,
@@ -34,7 +34,8 @@ from baton.conversations.models import (
     Message,
     MessageType,
 )
-from baton.conversations.notify import notify_message
+from baton.conversations.notify import notify_conversation, notify_message
+from baton.conversations.ownership import lock_conversation
 from baton.conversations.queries import owner_label
 from baton.core.errors import Conflict, InvalidInput
 from baton.core.reactions import dispatch
@@ -397,3 +398,54 @@ def do_add_note(conversation: Conversation, author: User, text: str) -> Message:
         )
         notify_message(message, EventType.MESSAGE_CREATED)
     return message
+
+
+# ------------------------------------------------------------------------------------------
+# Priority and labels
+
+
+def do_set_priority(
+    conversation_id: int, priority: int, *, actor: User | None, reason: str = ""
+) -> Conversation:
+    """Set a conversation's priority (recorded, live, announced); no-op when unchanged."""
+    with transaction.atomic():
+        conversation = lock_conversation(conversation_id)
+        before = conversation.priority
+        if before == priority:
+            return conversation
+        Conversation.objects.filter(pk=conversation.pk).update(priority=priority)
+        conversation.priority = priority
+        record_event(
+            EventKind.PRIORITY_CHANGED,
+            conversation=conversation,
+            actor=actor,
+            reason=reason,
+            data={"from": before, "to": priority},
+        )
+        notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
+        dispatch(ConversationTagged(conversation, ("priority",)))
+    return conversation
+
+
+def do_add_labels(
+    conversation_id: int, labels: list[str], *, actor: User | None, reason: str = ""
+) -> Conversation:
+    """Add labels to a conversation (recorded, live, announced); no-op when all are there."""
+    with transaction.atomic():
+        conversation = lock_conversation(conversation_id)
+        current = list(conversation.labels) if isinstance(conversation.labels, list) else []
+        added = [label for label in dict.fromkeys(labels) if label not in current]
+        if not added:
+            return conversation
+        conversation.labels = [*current, *added]
+        Conversation.objects.filter(pk=conversation.pk).update(labels=conversation.labels)
+        record_event(
+            EventKind.LABELED,
+            conversation=conversation,
+            actor=actor,
+            reason=reason,
+            data={"added": added},
+        )
+        notify_conversation(conversation, EventType.CONVERSATION_UPDATED)
+        dispatch(ConversationTagged(conversation, ("labels",)))
+    return conversation

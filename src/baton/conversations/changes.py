@@ -64,3 +64,12 @@ class ConversationMoved:
     @property
     def owner_changed(self) -> bool:
         return self.from_owner != self.conversation.owner
+
+
+@dataclass(frozen=True)
+class ConversationTagged:
+    """Priority or labels changed (``fields`` names which): what an SLA policy's
+    conditions read, so its choice may change."""
+
+    conversation: Conversation
+    fields: tuple[str, ...]

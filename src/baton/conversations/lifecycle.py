@@ -49,7 +49,8 @@ TRANSITIONS: dict[tuple[str, Action], str] = {
     **{(s, Action.ASSIGN): S.ASSIGNED for s in OPEN},
     **{(s, Action.TAKE_OVER): S.ASSIGNED for s in OPEN},
     **{(s, Action.ACCEPT_HANDOFF): S.ASSIGNED for s in OWNED},
-    **{(s, Action.HAND_TO_TEAM): S.QUEUED for s in OWNED},
+    # Queued too: an escalation may move a waiting conversation to another team's queue.
+    **{(s, Action.HAND_TO_TEAM): S.QUEUED for s in (S.QUEUED, *OWNED)},
     **{(s, Action.RELEASE): S.QUEUED for s in OWNED},
     **{(s, Action.RESOLVE): S.RESOLVED for s in OPEN},
     (S.RESOLVED, Action.REOPEN_TO_QUEUE): S.QUEUED,

@@ -28,6 +28,10 @@ class EventType(StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_CLEARED = "alert.cleared"
     PRESENCE_CHANGED = "presence.changed"
+    # A conversation's SLA clocks changed state (to its audience), and a warning or a
+    # breach was recorded (to the owner and the team's managers).
+    SLA_CHANGED = "sla.changed"
+    SLA_ALERT = "sla.alert"
     # To one user's sockets: their access changed (deactivated, role, teams, password). The
     # consumer re-checks the session and re-scopes its groups, or closes (see consumers).
     ACCESS_CHANGED = "access.changed"
@@ -149,6 +153,22 @@ class PresenceData(Schema):
     presence: str
 
 
+class SlaMetricData(Schema):
+    state: Literal["none", "running", "warning", "paused", "breached", "met", "missed"]
+    due_at: IsoTime | None
+    met_at: IsoTime | None  # when the clock stopped (met or missed)
+    breached_at: IsoTime | None
+
+
+class SlaData(Schema):
+    policy: str | None
+    predicted_to_breach: bool
+    predicted_answer_at: IsoTime | None
+    first_response: SlaMetricData
+    next_response: SlaMetricData
+    resolution: SlaMetricData
+
+
 # ------------------------------------------------------------------------------------------
 # Events
 
@@ -218,6 +238,21 @@ class PresenceChanged(Event):
     user: PresenceData
 
 
+class SlaChanged(Event):
+    type: Literal[EventType.SLA_CHANGED] = EventType.SLA_CHANGED
+    conversation_id: int
+    sla: SlaData
+
+
+class SlaAlert(Event):
+    type: Literal[EventType.SLA_ALERT] = EventType.SLA_ALERT
+    conversation_id: int
+    kind: Literal["warning", "breach"]
+    metric: Literal["first_response", "next_response", "resolution"]
+    due_at: IsoTime
+    text: str
+
+
 class AccessChanged(Event):
     """Carries nothing on purpose: the consumer re-reads the user's access itself."""
 
@@ -248,6 +283,8 @@ EVENT_CLASSES: dict[EventType, type[Event]] = {
         AlertRaised,
         AlertCleared,
         PresenceChanged,
+        SlaChanged,
+        SlaAlert,
         AccessChanged,
         ConversationViewing,
         ConversationTyping,
@@ -264,6 +301,8 @@ AnyEvent = Annotated[
     | AlertRaised
     | AlertCleared
     | PresenceChanged
+    | SlaChanged
+    | SlaAlert
     | AccessChanged
     | ConversationViewing
     | ConversationTyping,

@@ -230,34 +230,58 @@ def do_reassign_silent_owner(conversation_id: int, *, now: datetime | None = Non
     """The owner left a waiting customer unanswered too long: give the conversation to an
     assignable teammate (recorded). None when nobody can take it (managers stay alerted)."""
     now = now or timezone.now()
+    waiting_since = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values_list("waiting_since", flat=True)
+        .first()
+    )
+    if waiting_since is None:
+        return None
+    return do_reassign_to_teammate(
+        conversation_id,
+        why=f"owner silent for {human_since(waiting_since, now)}",
+        data={"owner_silent": True},
+        now=now,
+    )
+
+
+def do_reassign_to_teammate(
+    conversation_id: int, *, why: str, data: dict | None = None, now: datetime | None = None
+) -> User | None:
+    """Give an assigned conversation to an assignable teammate of its owner, through the
+    assignment engine (its strategy, shifts and capacity), recorded with ``why``. None when
+    nobody can take it or the conversation is not assigned any more."""
+    now = now or timezone.now()
     with transaction.atomic():
         row = (
             Conversation.objects.filter(pk=conversation_id)
-            .values_list("team_id", "owner_id", "waiting_since")
+            .values_list("team_id", "owner_id", "waiting_since", "created_at")
             .first()
         )
         if row is None:
             return None
-        team_id, owner_id, waiting_since = row
-        if team_id is None or owner_id is None or waiting_since is None:
+        team_id, owner_id, waiting_since, created_at = row
+        if team_id is None or owner_id is None:
             return None
         assigner = Assigner(team_id, now)
-        pick = assigner.pick_teammate(Waiting(conversation_id, None, waiting_since), owner_id)
+        pick = assigner.pick_teammate(
+            Waiting(conversation_id, None, waiting_since or created_at), owner_id
+        )
         if pick is None:
             return None
         conversation = lock_conversation(conversation_id)
         if conversation.owner_id != owner_id or conversation.status != ConversationStatus.ASSIGNED:
             return None
         agent, before = assigner.take(pick)
-        reason, data = assigner.explain(pick, before, "")
+        reason, explained = assigner.explain(pick, before, "")
         apply_move(
             conversation,
             Action.ASSIGN,
             actor=None,
             kind=EventKind.AUTO_ASSIGNED,
             owner=agent,
-            reason=f"owner silent for {human_since(waiting_since, now)} → {reason}",
-            data={**data, "owner_silent": True},
+            reason=f"{why} → {reason}",
+            data={**explained, **(data or {})},
             extra={"last_owner": conversation.owner},
         )
         assigner.finish()

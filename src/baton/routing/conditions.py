@@ -93,12 +93,12 @@ OPERATORS_BY_KIND: dict[Kind, set[str]] = {
 MISSING: Any = object()
 
 
-def field_kind(name: Any) -> Kind | None:
+def field_kind(name: Any, fields: Mapping[str, Kind] = FIELDS) -> Kind | None:
     """The kind of a whitelisted field, or None when the field is not allowed."""
     if not isinstance(name, str):
         return None
-    if name in FIELDS:
-        return FIELDS[name]
+    if name in fields:
+        return fields[name]
     for prefix in ATTRIBUTE_PREFIXES:
         if name.startswith(prefix) and ATTRIBUTE_KEY.match(name[len(prefix) :]):
             return Kind.ANY
@@ -109,16 +109,22 @@ def field_kind(name: Any) -> Kind | None:
 # Validation
 
 
-def validate_conditions(tree: Any) -> list[str]:
-    """Readable errors for a condition tree; an empty list means it is valid."""
+def validate_conditions(tree: Any, fields: Mapping[str, Kind] = FIELDS) -> list[str]:
+    """Readable errors for a condition tree; an empty list means it is valid.
+
+    ``fields`` is the whitelist: routing rules see ``FIELDS``; SLA policies add what is
+    known once a conversation is routed (its team, priority, labels).
+    """
     errors: list[str] = []
-    leaves = _validate_node(tree, "conditions", 0, errors)
+    leaves = _validate_node(tree, "conditions", 0, errors, fields)
     if leaves > MAX_LEAVES:
         errors.append(f"conditions: at most {MAX_LEAVES} conditions per rule (found {leaves}).")
     return errors
 
 
-def _validate_node(node: Any, path: str, depth: int, errors: list[str]) -> int:
+def _validate_node(
+    node: Any, path: str, depth: int, errors: list[str], fields: Mapping[str, Kind]
+) -> int:
     if depth > MAX_DEPTH:
         errors.append(f"{path}: nested more than {MAX_DEPTH} levels deep.")
         return 0
@@ -132,17 +138,17 @@ def _validate_node(node: Any, path: str, depth: int, errors: list[str]) -> int:
             return 0
         key = groups[0]
         if key == "not":
-            return _validate_node(node["not"], f"{path}.not", depth + 1, errors)
+            return _validate_node(node["not"], f"{path}.not", depth + 1, errors, fields)
         children = node[key]
         if not isinstance(children, list):
             errors.append(f"{path}.{key}: expected a list of conditions, got {_type(children)}.")
             return 0
         return sum(
-            _validate_node(child, f"{path}.{key}[{i}]", depth + 1, errors)
+            _validate_node(child, f"{path}.{key}[{i}]", depth + 1, errors, fields)
             for i, child in enumerate(children)
         )
     if "field" in node or "op" in node:
-        _validate_leaf(node, path, errors)
+        _validate_leaf(node, path, errors, fields)
         return 1
     errors.append(
         f'{path}: expected "all", "any", "not" or a condition with "field" and "op"'
@@ -151,16 +157,18 @@ def _validate_node(node: Any, path: str, depth: int, errors: list[str]) -> int:
     return 0
 
 
-def _validate_leaf(node: dict[str, Any], path: str, errors: list[str]) -> None:
+def _validate_leaf(
+    node: dict[str, Any], path: str, errors: list[str], fields: Mapping[str, Kind]
+) -> None:
     unknown_keys = set(node) - {"field", "op", "value"}
     if unknown_keys:
         errors.append(f"{path}: unexpected key(s) {', '.join(sorted(map(str, unknown_keys)))}.")
     name = node.get("field")
     op = node.get("op")
-    kind = field_kind(name)
+    kind = field_kind(name, fields)
     if kind is None:
         errors.append(
-            f"{path}: unknown field {name!r}; use one of {', '.join(FIELDS)}, "
+            f"{path}: unknown field {name!r}; use one of {', '.join(fields)}, "
             "contact.attributes.<key> or conversation.attributes.<key>."
         )
     if op not in OPERATORS:
@@ -275,8 +283,9 @@ def _eval(node: Any, facts: Mapping[str, Any], depth: int) -> bool:
     if "not" in node:
         return not _eval(node["not"], facts, depth + 1)
     op = node.get("op")
-    kind = field_kind(node.get("field"))
-    if kind is None or op not in OPERATORS:
+    # Which fields a tree may name was checked when it was saved (each caller has its own
+    # whitelist); here an unknown field simply has no fact.
+    if not isinstance(node.get("field"), str) or op not in OPERATORS:
         return False
     return _compare(op, resolve(node["field"], facts), node.get("value"))
 

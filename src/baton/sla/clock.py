@@ -175,6 +175,8 @@ class MetricState:
     warn_at: datetime | None = None
     stopped_at: datetime | None = None
     breached_at: datetime | None = None  # the due instant, once it has passed unstopped
+    # Once stopped: the time it ran, in business time and without pauses (what reports show).
+    elapsed_seconds: float | None = None
 
 
 NOT_RUNNING = MetricState(State.NONE)
@@ -224,8 +226,14 @@ def evaluate(
         stop: datetime | None,
         pauses: Sequence[_Pause] = (),
     ) -> MetricState:
-        if target is None or start is None:
+        if start is None:
             return NOT_RUNNING
+        if target is None:
+            # No target, but the clock's facts still count (reports share its definition).
+            if stop is None or stop > now:
+                return MetricState(State.NONE, started_at=start)
+            elapsed = _active_seconds(calendar, start, stop, list(pauses))
+            return MetricState(State.NONE, started_at=start, stopped_at=stop, elapsed_seconds=elapsed)
         return _metric_state(
             calendar, target, targets.warn_before_seconds, start, stop, list(pauses), now
         )
@@ -313,9 +321,12 @@ def _metric_state(
         warn = _after_active_seconds(calendar, start, max(0.0, target - warn_before), pauses, now)
     fields = {"started_at": start, "due_at": due, "warn_at": warn}
     if stop is not None and stop <= now:
+        elapsed = _active_seconds(calendar, start, stop, pauses)
         if stop <= due:
-            return MetricState(State.MET, stopped_at=stop, **fields)
-        return MetricState(State.MISSED, stopped_at=stop, breached_at=due, **fields)
+            return MetricState(State.MET, stopped_at=stop, elapsed_seconds=elapsed, **fields)
+        return MetricState(
+            State.MISSED, stopped_at=stop, breached_at=due, elapsed_seconds=elapsed, **fields
+        )
     if now >= due:
         # Once past due a metric stays breached: pausing afterwards does not undo it.
         return MetricState(State.BREACHED, breached_at=due, **fields)
@@ -324,6 +335,18 @@ def _metric_state(
     if warn is not None and now >= warn:
         return MetricState(State.WARNING, **fields)
     return MetricState(State.RUNNING, **fields)
+
+
+def _active_seconds(
+    calendar: BusinessCalendar, start: datetime, stop: datetime, pauses: list[_Pause]
+) -> float:
+    """Business seconds from ``start`` to ``stop``, less the paused ones."""
+    total = calendar.business_seconds_between(start, stop)
+    for pause_start, pause_end in pauses:
+        begin, end = max(pause_start, start), min(pause_end or stop, stop)
+        if end > begin:
+            total -= calendar.business_seconds_between(begin, end)
+    return max(0.0, total)
 
 
 def _after_active_seconds(

@@ -134,9 +134,16 @@ _EVENT_TEMPLATES = {
 for _kind, _name in _EVENT_TEMPLATES.items():
     register_event_kind(_kind, f"web/timeline/{_name}.html")
 # An alert's reason is its line ("Alert · waiting 20 minutes"), not a second "Reason:".
-register_event_kind(
-    EventKind.ALERT, "web/timeline/event_alert.html", lambda event, page: {"reason_in_line": True}
-)
+def _reason_in_line(event: Any, page: Context) -> dict[str, Any]:
+    return {"reason_in_line": True}
+
+
+register_event_kind(EventKind.ALERT, "web/timeline/event_alert.html", _reason_in_line)
+# SLA lines say what happened and what was done in their reason.
+for _kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH):
+    register_event_kind(_kind, "web/timeline/event_sla.html", _reason_in_line)
+for _kind in (EventKind.SLA_POLICY, EventKind.PRIORITY_CHANGED, EventKind.LABELED):
+    register_event_kind(_kind, "web/timeline/event_reason_line.html", _reason_in_line)
 
 _MESSAGE_TEMPLATES = {
     MessageType.TEXT: "message_text",

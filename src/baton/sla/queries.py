@@ -12,7 +12,6 @@ from baton.conversations.models import (
     AuditEvent,
     Conversation,
     ConversationStatus,
-    DeliveryStatus,
     Direction,
     EventKind,
     Message,
@@ -117,8 +116,8 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
     )
     if cycle_start is not None:
         messages = messages.filter(created_at__gte=cycle_start)
-    for direction, msg_type, text, status, author_role, at in messages.values_list(
-        "direction", "type", "text", "status", "author__role", "created_at"
+    for direction, msg_type, text, author_role, at in messages.values_list(
+        "direction", "type", "text", "author__role", "created_at"
     ):
         if direction == Direction.INBOUND:
             if msg_type in NOT_CUSTOMER_WRITING:
@@ -128,8 +127,9 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
         elif author_role == Role.BOT:
             events.append(ClockEvent(at, Clock.BOT_MESSAGE))
         elif author_role is not None and msg_type not in NOT_AN_ANSWER:
-            if status != DeliveryStatus.FAILED:  # it never reached the customer
-                events.append(ClockEvent(at, Clock.HUMAN_REPLY))
+            # Counted when the person sent it, delivered or not: an outcome once recorded
+            # never changes, and a failed send is shown failed to its author to resend.
+            events.append(ClockEvent(at, Clock.HUMAN_REPLY))
         # No author: an automation (nobody's answer); it stops no clock.
     events.sort(key=lambda event: event.at)
     return cycle, events

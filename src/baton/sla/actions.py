@@ -244,7 +244,9 @@ def do_scan_sla(now: datetime | None = None, *, batch: int = SCAN_BATCH) -> int:
                 conversation = lock_conversation(conversation_id)
             except NotFound:
                 continue
-            do_refresh_sla(conversation, now=now)
+            # Read the clock once the lock is ours: a reply that held it meanwhile is
+            # then in the past, never "after now" (which would read as unanswered).
+            do_refresh_sla(conversation, now=max(now, timezone.now()))
     return len(due_ids)
 
 

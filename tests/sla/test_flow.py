@@ -109,7 +109,10 @@ def test_warning_then_breach_each_recorded_once_with_the_policys_actions(
 ):
     SlaPolicy.objects.filter(pk=standard.pk).update(
         on_warning=[{"action": "notify_owner"}],
-        on_breach=[{"action": "set_priority", "priority": "urgent"}, {"action": "add_label", "label": "late"}],
+        on_breach=[
+            {"action": "set_priority", "priority": "urgent"},
+            {"action": "add_label", "label": "late"},
+        ],
     )
     customer_writes(client)
     conversation = Conversation.objects.get()
@@ -202,9 +205,7 @@ def test_thanks_starts_no_next_response_clock_but_a_question_does(client, inbox,
     assert sla_of(conversation).next_response_state == "met"
 
 
-def test_pending_pauses_resolution_and_a_reopen_starts_a_new_cycle(
-    client, inbox, standard, alice
-):
+def test_pending_pauses_resolution_and_a_reopen_starts_a_new_cycle(client, inbox, standard, alice):
     customer_writes(client)
     conversation = Conversation.objects.get()
     do_claim_conversation(conversation.pk, alice)
@@ -221,6 +222,7 @@ def test_pending_pauses_resolution_and_a_reopen_starts_a_new_cycle(
     customer_writes(client, "One more thing, please")
     row = sla_of(conversation)
     assert row.cycle == 2
+    assert SlaRecord.objects.filter(metric="resolution", kind="met").get().cycle == 1
     assert row.first_response_state == "running"
     assert row.resolution_state == "running"
 
@@ -252,13 +254,15 @@ def test_without_a_policy_outcomes_are_still_recorded_for_reports(client, inbox,
     customer_writes(client)
     conversation = Conversation.objects.get()
     row = sla_of(conversation)
-    assert row.policy is None and row.first_response_state == "none"
+    assert row.policy is None
+    assert row.first_response_state == "none"
     assert row.next_check_at is None
     backdate(conversation, 3)
     do_claim_conversation(conversation.pk, alice)
     reply(conversation, alice)
     record = SlaRecord.objects.get(metric="first_response")
-    assert record.kind == "stopped" and record.due_at is None
+    assert record.kind == "stopped"
+    assert record.due_at is None
     assert 175 <= record.elapsed_seconds <= 185
 
 
@@ -279,7 +283,8 @@ def test_a_reassign_action_hands_the_breached_conversation_to_a_teammate(
     conversation.refresh_from_db()
     assert conversation.owner == bob
     line = AuditEvent.objects.get(conversation=conversation, kind="sla_breach")
-    assert "reassigned to" in line.reason and "(policy Standard)" in line.reason
+    assert "reassigned to" in line.reason
+    assert "(policy Standard)" in line.reason
 
 
 def test_invalid_policies_are_refused_with_the_field(db):

@@ -16,10 +16,12 @@ in the same transaction, so that they take their locks in the assignment engine'
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -92,7 +94,12 @@ def _columns(snapshot: SlaSnapshot, now: datetime) -> dict[str, Any]:
     return fields
 
 
-def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -> ConversationSla:
+def do_refresh_sla(
+    conversation: Conversation,
+    *,
+    now: datetime | None = None,
+    policies: list[SlaPolicy] | None = None,
+) -> ConversationSla:
     """Re-choose the policy and re-evaluate every clock of ``conversation`` at ``now``.
 
     Precondition: inside a transaction that holds the conversation's row lock (every change
@@ -100,9 +107,13 @@ def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -
     """
     now = now or timezone.now()
     row = ConversationSla.objects.filter(pk=conversation.pk).first()
-    policy = choose_policy(get_enabled_policies(), get_policy_facts(conversation))
+    if policies is None:
+        policies = get_enabled_policies()
+    policy = choose_policy(policies, get_policy_facts(conversation))
     cycle, events = get_clock_events(conversation.pk)
     snapshot = evaluate(events, targets_of(policy), get_calendar(conversation, policy), now)
+    # The events start at the latest reopen; the cycle number counts every reopen.
+    snapshot = replace(snapshot, cycle=cycle)
     fields = _columns(snapshot, now)
     fields["policy_id"] = policy.pk if policy else None
     if row is None:
@@ -133,7 +144,11 @@ def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -
 def _record_policy_choice(
     conversation: Conversation, before_id: int | None, policy: SlaPolicy | None
 ) -> None:
-    before = SlaPolicy.objects.filter(pk=before_id).values_list("name", flat=True).first()
+    before = (
+        SlaPolicy.objects.filter(pk=before_id).values_list("name", flat=True).first()
+        if before_id is not None
+        else None
+    )
     if policy is None:
         reason = f"SLA policy {before} no longer applies" if before else "no SLA policy applies"
     elif before:
@@ -166,9 +181,14 @@ def _record_crossings(
         state: ClockMetric = getattr(snapshot, metric)
         if state.started_at is None:
             continue
-        if state.warn_at is not None and state.warn_at <= now and state.state in (
-            State.WARNING,
-            State.BREACHED,
+        if (
+            state.warn_at is not None
+            and state.warn_at <= now
+            and state.state
+            in (
+                State.WARNING,
+                State.BREACHED,
+            )
         ):
             wanted.append((metric, state, RecordKind.WARNING, state.warn_at, None))
         if state.state in (State.BREACHED, State.MISSED) and state.breached_at is not None:
@@ -187,30 +207,44 @@ def _record_crossings(
         ).values_list("metric", "started_at", "kind")
     )
     owner = conversation.owner if conversation.owner_id else None
-    for metric, state, kind, at, elapsed in wanted:
-        if (metric, state.started_at, kind) in have:
-            continue
-        try:
-            with transaction.atomic():
-                record = SlaRecord.objects.create(
-                    conversation=conversation,
-                    cycle=snapshot.cycle,
-                    metric=metric,
-                    started_at=state.started_at,
-                    kind=kind,
-                    at=at,
-                    due_at=state.due_at,
-                    elapsed_seconds=elapsed,
-                    policy=policy,
-                    policy_name=policy.name if policy else "",
-                    team_id=conversation.team_id,
-                    owner=_answered_by(conversation, state, kind, owner),
-                    data={"still_waiting": state.state.value in OPEN_STATES},
-                )
-        except IntegrityError:
-            continue  # recorded by a concurrent writer: once is the point
-        if kind in (RecordKind.WARNING, RecordKind.BREACH):
-            run_sla_actions.enqueue(record.pk)
+    new = [
+        SlaRecord(
+            conversation=conversation,
+            cycle=snapshot.cycle,
+            metric=metric,
+            started_at=state.started_at,  # type: ignore[misc]  # checked when wanted
+            kind=kind,
+            at=at,
+            due_at=state.due_at,
+            elapsed_seconds=elapsed,
+            policy=policy,
+            policy_name=policy.name if policy else "",
+            team_id=conversation.team_id,
+            owner=_answered_by(conversation, state, kind, owner),
+            data={"still_waiting": state.state.value in OPEN_STATES},
+        )
+        for metric, state, kind, at, elapsed in wanted
+        if (metric, state.started_at, kind) not in have
+    ]
+    if not new:
+        return
+    # The conversation's row lock makes these the only writers of its records; the unique
+    # constraints stay the backstop (a conflicting row is skipped, never written twice).
+    SlaRecord.objects.bulk_create(new, ignore_conflicts=True)
+    alerts = [r for r in new if r.kind in (RecordKind.WARNING, RecordKind.BREACH)]
+    if alerts:
+        keys = {(r.metric, r.started_at, r.kind) for r in alerts}
+        ids = [
+            pk
+            for pk, *key in SlaRecord.objects.filter(
+                conversation_id=conversation.pk,
+                kind__in=[RecordKind.WARNING, RecordKind.BREACH],
+                started_at__in={r.started_at for r in alerts},
+            ).values_list("pk", "metric", "started_at", "kind")
+            if tuple(key) in keys
+        ]
+        for record_id in sorted(ids):
+            run_sla_actions.enqueue(record_id)
 
 
 def _answered_by(
@@ -228,17 +262,26 @@ def _answered_by(
 # The scan
 
 
-def do_scan_sla(now: datetime | None = None, *, batch: int = SCAN_BATCH) -> int:
-    """Re-evaluate every conversation whose warning or due instant has come. Idempotent:
-    safe to run any number of times, in any number of workers. Returns the rows looked at.
+def do_scan_sla(
+    now: datetime | None = None, *, batch: int = SCAN_BATCH, max_seconds: float | None = None
+) -> int:
+    """Re-evaluate every conversation whose warning or due instant has come (the most
+    overdue first), for at most ``max_seconds``. Idempotent: safe to run any number of times,
+    in any number of workers. Returns the rows looked at.
     """
     now = now or timezone.now()
+    started = time.monotonic()
     due_ids = list(
         ConversationSla.objects.filter(next_check_at__lte=now)
         .order_by("next_check_at")
         .values_list("pk", flat=True)[:batch]
     )
+    policies = get_enabled_policies() if due_ids else []
+    looked_at = 0
     for conversation_id in due_ids:
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            break  # the rest wait for the next tick (queued at once by sla.tasks)
+        looked_at += 1
         with transaction.atomic():
             try:
                 conversation = lock_conversation(conversation_id)
@@ -246,8 +289,8 @@ def do_scan_sla(now: datetime | None = None, *, batch: int = SCAN_BATCH) -> int:
                 continue
             # Read the clock once the lock is ours: a reply that held it meanwhile is
             # then in the past, never "after now" (which would read as unanswered).
-            do_refresh_sla(conversation, now=max(now, timezone.now()))
-    return len(due_ids)
+            do_refresh_sla(conversation, now=max(now, timezone.now()), policies=policies)
+    return looked_at
 
 
 def do_refresh_open_conversations(policy_ids: set[int | None] | None = None) -> int:

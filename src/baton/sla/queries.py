@@ -54,7 +54,8 @@ def get_policy_facts(conversation: Conversation) -> Mapping[str, Any]:
         within_business_hours=False,
     )
     del facts["customer.is_returning"], facts["time.within_business_hours"]
-    facts["conversation.team"] = conversation.team.name if conversation.team_id else ""
+    team = conversation.team if conversation.team_id else None
+    facts["conversation.team"] = team.name if team is not None else ""
     facts["conversation.priority"] = PRIORITY_NAMES.get(conversation.priority, "normal")
     labels = conversation.labels
     facts["conversation.labels"] = labels if isinstance(labels, list) else []
@@ -100,7 +101,7 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
     events: list[ClockEvent] = []
     if cycle_start is not None:
         events.append(ClockEvent(cycle_start, Clock.REOPENED))
-    for kind, from_status, to_status, at in moves:
+    for _kind, from_status, to_status, at in moves:
         if cycle_start is not None and at <= cycle_start:
             continue
         if to_status == ConversationStatus.RESOLVED:

@@ -303,3 +303,47 @@ def test_invalid_policies_are_refused_with_the_field(db):
         )
     errors = refused.value.details["errors"]
     assert set(errors) == {"warn_before_seconds", "on_breach", "conditions"}
+
+
+def test_bot_time_is_never_charged_to_people(client, inbox, standard, alice):
+    from baton.conversations.ownership import do_assign_conversation
+
+    bot = make_user("frontdesk-bot", role="bot")
+    manager = make_user("mona", role="manager", team="Support")
+    customer_writes(client)
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(status="bot", owner=bot)
+    Message.objects.create(
+        conversation=conversation,
+        direction="outbound",
+        author=bot,
+        text="Hi! Menu:",
+        timestamp=timezone.now(),
+    )
+    backdate(conversation, 30)  # half an hour with the bot
+    row = sla_of(conversation)
+    assert row.first_response_state == "none"  # nobody human owes an answer yet
+    assert row.resolution_state == "none"
+    handed_at = timezone.now()
+    do_assign_conversation(conversation.pk, manager, "alice")
+    row = sla_of(conversation)
+    assert row.first_response_state == "running"
+    assert handed_at <= row.first_response_started_at <= timezone.now()
+    assert row.first_response_due_at == row.first_response_started_at + timedelta(seconds=600)
+
+
+def test_business_hours_stop_the_clock_outside_opening_times(client, inbox, standard):
+    from baton.routing.models import BusinessHours
+
+    now = timezone.now()
+    # Open only on a day that is not today (in UTC): the clock cannot run before then.
+    other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 3) % 7]
+    BusinessHours.objects.create(
+        inbox=None, time_zone="UTC", weekly={other_day: [["09:00", "10:00"]]}
+    )
+    SlaPolicy.objects.filter(pk=standard.pk).update(business_hours=True)
+    customer_writes(client)
+    row = sla_of(Conversation.objects.get())
+    opens = (now + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    assert row.first_response_due_at == opens + timedelta(seconds=600)
+    assert row.first_response_warn_at == opens + timedelta(seconds=300)

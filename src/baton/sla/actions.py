@@ -371,7 +371,8 @@ def do_refresh_open_conversations(policy_ids: set[int | None] | None = None) -> 
     if policy_ids is not None:
         open_ids = open_ids.filter(sla__policy_id__in=[p for p in policy_ids if p is not None])
     count = 0
-    for conversation_id in open_ids.values_list("pk", flat=True).iterator():
+    # The ids first: each refresh writes, and a cursor held open across writes is fragile.
+    for conversation_id in list(open_ids.values_list("pk", flat=True)):
         with transaction.atomic():
             try:
                 conversation = lock_conversation(conversation_id)

@@ -258,9 +258,10 @@ class Agent:
 def test_a_simulated_shift_breaches_mostly_where_predicted():
     """Three agents (capacity 3) from 09:00, ben leaving at 09:40 and eve arriving at 10:00;
     customers arrive faster than the team can answer between 09:20 and 10:00 (2.4 a minute
-    against 2.25, then 1.5 without ben), a 5-minute first response target. Every 10 s: finish chats, hand the queue head to free places, predict
-    with what a live system would know (the schedule, the hold time of the last hour's
-    finished chats), and remember which chats were flagged before their deadline."""
+    against 2.25, then 1.5 without ben), a 5-minute first response target. Every 10 s:
+    finish chats, hand the queue head to free places, predict with what a live system would
+    know (the schedule, the hold time of the last hour's finished chats), and remember which
+    chats were flagged before their deadline."""
     rng = random.Random(11)
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     target = timedelta(minutes=5)

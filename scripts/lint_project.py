@@ -27,6 +27,7 @@ WRITE_MODULES = (
     "whatsapp/delivery.py",
     "routing/rule_actions.py",
     "routing/alerts.py",
+    "sla/prediction_scan.py",
     "demo/*.py",
     "simulator/*",
 )

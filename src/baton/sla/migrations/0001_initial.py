@@ -7,96 +7,286 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0006_presence_heartbeat'),
-        ('conversations', '0007_alter_auditevent_kind'),
+        ("agents", "0006_presence_heartbeat"),
+        ("conversations", "0007_alter_auditevent_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('enabled', models.BooleanField(default=True)),
-                ('conditions', models.JSONField(blank=True, default=baton.sla.models.match_everything)),
-                ('first_response_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('next_response_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolution_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('warn_before_seconds', models.PositiveIntegerField(blank=True, help_text='Warn this long before a deadline (business time).', null=True)),
-                ('business_hours', models.BooleanField(default=False, help_text="Clocks run only in the inbox's business hours (else 24/7).")),
-                ('pause_resolution_when_pending', models.BooleanField(default=True, help_text='Pending and snoozed stop the resolution clock.')),
-                ('on_warning', models.JSONField(blank=True, default=list)),
-                ('on_breach', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "conditions",
+                    models.JSONField(blank=True, default=baton.sla.models.match_everything),
+                ),
+                ("first_response_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("next_response_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("resolution_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "warn_before_seconds",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Warn this long before a deadline (business time).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "business_hours",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Clocks run only in the inbox's business hours (else 24/7).",
+                    ),
+                ),
+                (
+                    "pause_resolution_when_pending",
+                    models.BooleanField(
+                        default=True, help_text="Pending and snoozed stop the resolution clock."
+                    ),
+                ),
+                ("on_warning", models.JSONField(blank=True, default=list)),
+                ("on_breach", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'ordering': ['position', 'id'],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ConversationSla',
+            name="ConversationSla",
             fields=[
-                ('conversation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='sla', serialize=False, to='conversations.conversation')),
-                ('cycle', models.PositiveIntegerField(default=1)),
-                ('first_response_state', models.CharField(choices=[('none', 'No clock'), ('running', 'Running'), ('warning', 'Due soon'), ('paused', 'Paused'), ('breached', 'Breached'), ('met', 'Met'), ('missed', 'Missed')], default='none', max_length=16)),
-                ('first_response_started_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_due_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('next_response_state', models.CharField(choices=[('none', 'No clock'), ('running', 'Running'), ('warning', 'Due soon'), ('paused', 'Paused'), ('breached', 'Breached'), ('met', 'Met'), ('missed', 'Missed')], default='none', max_length=16)),
-                ('next_response_started_at', models.DateTimeField(blank=True, null=True)),
-                ('next_response_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('next_response_due_at', models.DateTimeField(blank=True, null=True)),
-                ('next_response_stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_state', models.CharField(choices=[('none', 'No clock'), ('running', 'Running'), ('warning', 'Due soon'), ('paused', 'Paused'), ('breached', 'Breached'), ('met', 'Met'), ('missed', 'Missed')], default='none', max_length=16)),
-                ('resolution_started_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_due_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('nearest_due_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('predicted_answer_at', models.DateTimeField(blank=True, null=True)),
-                ('predicted_to_breach', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sla.slapolicy')),
+                (
+                    "conversation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="sla",
+                        serialize=False,
+                        to="conversations.conversation",
+                    ),
+                ),
+                ("cycle", models.PositiveIntegerField(default=1)),
+                (
+                    "first_response_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "No clock"),
+                            ("running", "Running"),
+                            ("warning", "Due soon"),
+                            ("paused", "Paused"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("missed", "Missed"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("first_response_started_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_warn_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_due_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "next_response_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "No clock"),
+                            ("running", "Running"),
+                            ("warning", "Due soon"),
+                            ("paused", "Paused"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("missed", "Missed"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("next_response_started_at", models.DateTimeField(blank=True, null=True)),
+                ("next_response_warn_at", models.DateTimeField(blank=True, null=True)),
+                ("next_response_due_at", models.DateTimeField(blank=True, null=True)),
+                ("next_response_stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "resolution_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "No clock"),
+                            ("running", "Running"),
+                            ("warning", "Due soon"),
+                            ("paused", "Paused"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("missed", "Missed"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("resolution_started_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_warn_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_due_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("nearest_due_at", models.DateTimeField(blank=True, null=True)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("predicted_answer_at", models.DateTimeField(blank=True, null=True)),
+                ("predicted_to_breach", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sla.slapolicy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conversation SLA',
-                'indexes': [models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='sla_due_for_a_check'), models.Index(condition=models.Q(('nearest_due_at__isnull', False)), fields=['nearest_due_at'], name='sla_nearest_deadline')],
+                "verbose_name": "conversation SLA",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("next_check_at__isnull", False)),
+                        fields=["next_check_at"],
+                        name="sla_due_for_a_check",
+                    ),
+                    models.Index(
+                        condition=models.Q(("nearest_due_at__isnull", False)),
+                        fields=["nearest_due_at"],
+                        name="sla_nearest_deadline",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SlaRecord',
+            name="SlaRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.PositiveIntegerField()),
-                ('metric', models.CharField(choices=[('first_response', 'First response'), ('next_response', 'Next response'), ('resolution', 'Resolution')], max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('kind', models.CharField(choices=[('warning', 'Warning'), ('breach', 'Breach'), ('met', 'Met'), ('missed', 'Missed'), ('stopped', 'Stopped (no target)')], max_length=16)),
-                ('at', models.DateTimeField(help_text='The warning instant, the due instant, or the stop.')),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('elapsed_seconds', models.FloatField(blank=True, help_text='Outcomes: from start to stop (business time if so).', null=True)),
-                ('policy_name', models.CharField(blank=True, max_length=100)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sla_records', to='conversations.conversation')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='records', to='sla.slapolicy')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle", models.PositiveIntegerField()),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("first_response", "First response"),
+                            ("next_response", "Next response"),
+                            ("resolution", "Resolution"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("warning", "Warning"),
+                            ("breach", "Breach"),
+                            ("met", "Met"),
+                            ("missed", "Missed"),
+                            ("stopped", "Stopped (no target)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        help_text="The warning instant, the due instant, or the stop."
+                    ),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "elapsed_seconds",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Outcomes: from start to stop (business time if so).",
+                        null=True,
+                    ),
+                ),
+                ("policy_name", models.CharField(blank=True, max_length=100)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sla_records",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="records",
+                        to="sla.slapolicy",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agents.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['kind', 'at'], name='sla_slareco_kind_66cfad_idx'), models.Index(fields=['team', 'kind', 'at'], name='sla_slareco_team_id_63a98b_idx'), models.Index(fields=['owner', 'kind', 'at'], name='sla_slareco_owner_i_c300d8_idx')],
-                'constraints': [models.UniqueConstraint(fields=('conversation', 'metric', 'started_at', 'kind'), name='sla_record_once_per_clock_run'), models.UniqueConstraint(condition=models.Q(('kind__in', ['met', 'missed', 'stopped'])), fields=('conversation', 'metric', 'started_at'), name='sla_one_outcome_per_clock_run')],
+                "ordering": ["at", "id"],
+                "indexes": [
+                    models.Index(fields=["kind", "at"], name="sla_slareco_kind_66cfad_idx"),
+                    models.Index(
+                        fields=["team", "kind", "at"], name="sla_slareco_team_id_63a98b_idx"
+                    ),
+                    models.Index(
+                        fields=["owner", "kind", "at"], name="sla_slareco_owner_i_c300d8_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("conversation", "metric", "started_at", "kind"),
+                        name="sla_record_once_per_clock_run",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind__in", ["met", "missed", "stopped"])),
+                        fields=("conversation", "metric", "started_at"),
+                        name="sla_one_outcome_per_clock_run",
+                    ),
+                ],
             },
         ),
     ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from baton.agents.models import Team, TimeOff
 from baton.conversations.audit import record_event
 from baton.conversations.models import Conversation, EventKind
+from baton.routing.availability import ShiftWindow, shift_calendar
 from baton.sla.capacity import (
     queue_rows,
     recent_hold_times,
@@ -16,7 +17,6 @@ from baton.sla.capacity import (
 )
 from baton.sla.models import ConversationSla
 from baton.sla.prediction import CapacityChange
-from baton.routing.availability import ShiftWindow, shift_calendar
 from tests.routing.factories import add_shift, make_agent, make_team, queue_conversation
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)  # Monday 10:00 UTC

@@ -107,10 +107,10 @@ def shift_changes(team: Team, candidates: list[Candidate], now: datetime) -> lis
     if not active:
         return []
     windows: dict[int, list[ShiftWindow]] = defaultdict(list)
-    for user_id, weekday, start, end in Shift.objects.filter(
+    for user_id, weekday, opens, closes in Shift.objects.filter(
         team=team, user_id__in=[c.id for c in active]
     ).values_list("user_id", "weekday", "start", "end"):
-        windows[user_id].append(ShiftWindow(weekday, start, end))
+        windows[user_id].append(ShiftWindow(weekday, opens, closes))
     if not windows:
         return []
     limit = now + SHIFT_HORIZON

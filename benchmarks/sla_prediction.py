@@ -161,6 +161,13 @@ def run(args: argparse.Namespace, url: str) -> None:
         f"{statistics.median(steady) * 1000:.0f} ms, max {max(steady) * 1000:.0f} ms",
         flush=True,
     )
+    if os.environ.get("SLOWEST"):  # the slowest statements of one steady scan
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            timed(now + timedelta(seconds=3))
+        for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
+            print(f"    {float(q['time']) * 1000:.0f} ms  {q['sql'][:160]}")
     moved, changed = timed(now + timedelta(seconds=65))
     print(f"==> 3. a minute later: {moved * 1000:.0f} ms, {changed} rows rewritten", flush=True)
     breach = ConversationSla.objects.filter(predicted_to_breach=True).count()

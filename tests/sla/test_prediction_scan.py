@@ -100,6 +100,27 @@ def test_a_conversation_leaving_the_queue_loses_its_prediction(busy_team):
     assert do_predict_breaches(NOW) == 0
 
 
+def test_a_flipped_breach_flag_is_announced_live(db, django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from baton.realtime.events import ADMINS_GROUP
+
+    team = make_team("Sales", default_capacity=1)
+    make_agent("ben", team)
+    queued_with_sla(team, -10, due=5)
+    behind = queued_with_sla(team, -9, due=5)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(ADMINS_GROUP, channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_predict_breaches(NOW)
+    sent = async_to_sync(layer.receive)(channel)["event"]
+    assert sent["type"] == "sla.changed"
+    assert sent["conversation_id"] == behind.pk
+    assert sent["sla"]["predicted_to_breach"] is True
+
+
 def test_without_a_pace_the_waiting_are_predicted_to_breach(db):
     team = make_team("Support", default_capacity=1)
     make_agent("ana", team)  # one free place, nothing resolved lately
@@ -126,7 +147,8 @@ def test_the_scan_costs_a_constant_number_of_queries_per_team(db, django_assert_
     for team in teams:
         for i in range(5):
             queued_with_sla(team, -9 + i, due=5)
-    with django_assert_num_queries(3 + 3 * 7 + 1 + 3):
+    # ... and one read of the rows whose breach flag flipped, to tell their audience live.
+    with django_assert_num_queries(3 + 3 * 7 + 1 + 3 + 1):
         assert do_predict_breaches(NOW) == 15
     with django_assert_num_queries(3 + 3 * 7 + 1):
         assert do_predict_breaches(NOW) == 0

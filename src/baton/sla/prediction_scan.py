@@ -23,9 +23,13 @@ from django.utils import timezone
 
 from baton.agents.models import Team
 from baton.conversations.models import Conversation, ConversationStatus
+from baton.conversations.notify import conversation_audience
+from baton.realtime.event_types import SlaChanged, SlaData
+from baton.realtime.events import send_event_on_commit
 from baton.sla.capacity import capacity_of, queue_rows, recent_hold_times
 from baton.sla.models import ConversationSla
 from baton.sla.prediction import predict_answers
+from baton.sla.queries import sla_dict
 
 ANSWER_TOLERANCE = timedelta(seconds=60)
 RELATIVE_TOLERANCE = 0.2
@@ -72,13 +76,31 @@ def do_predict_breaches(now: datetime | None = None) -> int:
     gone = sorted(stored.keys() - wanted.keys())
     if not changed and not gone:
         return 0
+    # Whose badge turns amber (or back): they hear it live; a moved estimate alone is quiet.
+    flipped = [
+        row.pk for row in changed if row.predicted_to_breach != stored.get(row.pk, (None, False))[1]
+    ] + [pk for pk in gone if stored[pk][1]]
     with transaction.atomic():
         count = ConversationSla.objects.bulk_update(changed, FIELDS, batch_size=BATCH)
         for start in range(0, len(gone), BATCH):
             count += ConversationSla.objects.filter(pk__in=gone[start : start + BATCH]).update(
                 predicted_answer_at=None, predicted_to_breach=False
             )
+        _announce(flipped)
     return count
+
+
+def _announce(conversation_ids: list[int]) -> None:
+    for start in range(0, len(conversation_ids), BATCH):
+        rows = ConversationSla.objects.select_related(
+            "policy", "conversation__team", "conversation__owner"
+        ).filter(pk__in=conversation_ids[start : start + BATCH])
+        for row in rows:
+            data = sla_dict(row, row.policy.name if row.policy else None)
+            send_event_on_commit(
+                SlaChanged(conversation_id=row.pk, sla=SlaData.model_validate(data)),
+                conversation_audience(row.conversation),
+            )
 
 
 def _differs(

@@ -204,7 +204,8 @@ def test_page_shows_the_figures(client, world):
     assert "8 min 30 s" in html  # p90, 510 s
     assert "25.0 %" in html  # bot containment
     assert "available once bot flows land" in html
-    assert "<svg" in html and "carl" not in html
+    assert "<svg" in html
+    assert "carl" not in html
 
 
 def test_agents_are_refused_the_page_and_the_csv(client, world):

@@ -1,4 +1,4 @@
-"""A hand-counted week of work for the reports tests (Mon 3 – Sun 9 March 2025, UTC).
+"""A hand-counted week of work for the reports tests (Mon 3 to Sun 9 March 2025, UTC).
 
 Every figure the tests expect is counted by hand from the rows below; the comments give the
 count. Rows are created directly (SLA's writer is not on this branch): what matters is that

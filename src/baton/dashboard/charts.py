@@ -69,7 +69,7 @@ def bar_chart(
 
 
 def heat_map(title: str, cells: Sequence[Sequence[float]], unit: str) -> str:
-    """A weekday × hour grid (``cells[weekday][hour]``, Monday first), darker = more."""
+    """A weekday x hour grid (``cells[weekday][hour]``, Monday first), darker = more."""
     cell_w, cell_h, left, top = 24, 20, 40, 20
     width, height = left + 24 * cell_w + 4, top + 7 * cell_h + 4
     peak = max((v for row in cells for v in row), default=0) or 1

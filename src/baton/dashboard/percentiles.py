@@ -2,7 +2,7 @@
 
 PostgreSQL computes them in SQL (one aggregate query, grouped if asked). SQLite has no
 ``percentile_cont``: there the same sorted values are read and interpolated here with the
-same formula (position ``fraction × (n − 1)``, linear between the two neighbours), so both
+same formula (position ``fraction x (n - 1)``, linear between the two neighbours), so both
 databases give the same numbers (``tests/dashboard/test_reports_percentiles.py``).
 """
 
@@ -69,9 +69,9 @@ def read_and_interpolate(
     qs: QuerySet, field: str, fractions: Sequence[float]
 ) -> list[float | None]:
     """The portable path: the sorted values, interpolated here (SQLite's way)."""
-    ordered = list(qs.filter(**{f"{field}__isnull": False}).order_by(field).values_list(
-        field, flat=True
-    ))
+    ordered = list(
+        qs.filter(**{f"{field}__isnull": False}).order_by(field).values_list(field, flat=True)
+    )
     return [interpolate(ordered, fraction) for fraction in fractions]
 
 

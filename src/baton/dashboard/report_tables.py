@@ -83,7 +83,7 @@ def display_value(value: Any, kind: str) -> str:
 
 
 def compact_duration(seconds: float) -> str:
-    """"45 s", "4 min 10 s", "2 h 5 min", "3 d 4 h" (two units, rounded down)."""
+    """ "45 s", "4 min 10 s", "2 h 5 min", "3 d 4 h" (two units, rounded down)."""
     total = max(int(seconds), 0)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
@@ -110,11 +110,19 @@ def summary_table(f: ReportFilter, scope: Scope) -> Table:
             s["first_response_seconds_median"],
             SECONDS,
         ),
-        ("first_response_seconds_p90", "First response, p90", s["first_response_seconds_p90"],
-         SECONDS),
+        (
+            "first_response_seconds_p90",
+            "First response, p90",
+            s["first_response_seconds_p90"],
+            SECONDS,
+        ),
         ("resolutions_timed", "Resolutions timed", s["resolutions_timed"], COUNT),
-        ("resolution_seconds_median", "Resolution time, median", s["resolution_seconds_median"],
-         SECONDS),
+        (
+            "resolution_seconds_median",
+            "Resolution time, median",
+            s["resolution_seconds_median"],
+            SECONDS,
+        ),
         ("resolution_seconds_p90", "Resolution time, p90", s["resolution_seconds_p90"], SECONDS),
         ("sla_hit_rate", "SLA hit rate, all metrics", rate["overall"], RATE),
     ]
@@ -167,8 +175,12 @@ def handoffs_table(f: ReportFilter, scope: Scope) -> Table:
             ("expired", "Expired", h["expired"], COUNT),
             ("cancelled", "Cancelled", h["cancelled"], COUNT),
             ("pending", "Still pending", h["pending"], COUNT),
-            ("accept_seconds_median", "Time to accept, median", h["accept_seconds_median"],
-             SECONDS),
+            (
+                "accept_seconds_median",
+                "Time to accept, median",
+                h["accept_seconds_median"],
+                SECONDS,
+            ),
             ("accept_seconds_p90", "Time to accept, p90", h["accept_seconds_p90"], SECONDS),
         ],
     )

@@ -68,7 +68,9 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     tables = {name: build(report, scope) for name, build in report_tables.TABLES.items()}
     daily = tables["daily"].rows
     cells = tables["heatmap"].rows
-    volume = [[float(c["customer_messages"]) for c in cells[d * 24 : d * 24 + 24]] for d in range(7)]
+    volume = [
+        [float(c["customer_messages"]) for c in cells[d * 24 : d * 24 + 24]] for d in range(7)
+    ]
     staffing = [[c["agents_on_shift"] for c in cells[d * 24 : d * 24 + 24]] for d in range(7)]
     svg = {
         "daily": charts.bar_chart(

@@ -245,7 +245,7 @@ def get_summary(f: ReportFilter, scope: Scope) -> dict[str, Any]:
     """The headline figures (also ``GET /api/v1/reports/summary``): 4 queries."""
     created = created_conversations(f, scope).count()
     resolved = resolve_events(f, scope).values("conversation_id").distinct().count()
-    counts = {metric: dict.fromkeys(RecordKind, 0) for metric in METRICS}
+    counts: dict[str, dict[str, int]] = {m: dict.fromkeys(RecordKind, 0) for m in METRICS}
     for metric, kind, n in (
         sla_records(f, scope)
         .order_by()
@@ -302,9 +302,9 @@ def get_handoffs(f: ReportFilter, scope: Scope) -> dict[str, Any]:
     The time to accept is read and interpolated here: handoffs are a small fraction of
     conversations (``benchmarks/reports.py`` measures it)."""
     qs = handoffs(f, scope)
-    by_status = dict.fromkeys(HandoffStatus, 0)
-    for status, n in qs.order_by().values("status").annotate(n=Count("id")).values_list(
-        "status", "n"
+    by_status: dict[str, int] = dict.fromkeys(HandoffStatus, 0)
+    for status, n in (
+        qs.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
     ):
         by_status[status] = n
     waits = sorted(
@@ -312,6 +312,7 @@ def get_handoffs(f: ReportFilter, scope: Scope) -> dict[str, Any]:
         for created, responded in qs.filter(
             status=HandoffStatus.ACCEPTED, responded_at__isnull=False
         ).values_list("created_at", "responded_at")
+        if responded is not None
     )
     return {
         "requested": sum(by_status.values()),

@@ -23,10 +23,11 @@ def get_staffing(
     team_ids: list[int],
     agent_id: int | None = None,
 ) -> dict[tuple[int, int], float]:
-    """(weekday, hour) in ``time_zone`` → agents (role agent) on shift at the start of that hour, averaged
-    over the range's hours that fall there. A person on shift in two teams counts once."""
-    members = TeamMembership.objects.filter(team_id__in=team_ids, user__role=Role.AGENT)
-    members = members.filter(user__is_active=True)
+    """(weekday, hour) in ``time_zone`` → agents (role agent) on shift at the start of that
+    hour, averaged over the range's hours that fall there. Someone in two teams counts once."""
+    members = TeamMembership.objects.filter(
+        team_id__in=team_ids, user__role=Role.AGENT, user__is_active=True
+    )
     if agent_id is not None:
         members = members.filter(user_id=agent_id)
     pairs = list(members.values_list("team_id", "user_id"))

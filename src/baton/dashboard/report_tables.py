@@ -97,8 +97,8 @@ def compact_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
-def summary_table(f: ReportFilter, scope: Scope) -> Table:
-    s = reports.get_summary(f, scope)
+def summary_table(f: ReportFilter, scope: Scope, s: dict[str, Any] | None = None) -> Table:
+    s = s or reports.get_summary(f, scope)
     rate = s["sla_hit_rate"]
     rows = [
         ("conversations_created", "Conversations created", s["conversations_created"], COUNT),
@@ -146,8 +146,8 @@ def _named(name: str, title: str, items: list[tuple[str, str, Any, str]]) -> Tab
     )
 
 
-def sla_table(f: ReportFilter, scope: Scope) -> Table:
-    rows = reports.get_summary(f, scope)["sla"]
+def sla_table(f: ReportFilter, scope: Scope, s: dict[str, Any] | None = None) -> Table:
+    rows = (s or reports.get_summary(f, scope))["sla"]
     return Table(
         "sla",
         "SLA by metric",
@@ -241,6 +241,16 @@ def heatmap_table(f: ReportFilter, scope: Scope) -> Table:
         ),
         rows,
     )
+
+
+def page_tables(f: ReportFilter, scope: Scope) -> dict[str, Table]:
+    """Every table, as the page shows them (the summary's queries run once for two tables)."""
+    summary = reports.get_summary(f, scope)
+    tables = {"summary": summary_table(f, scope, summary), "sla": sla_table(f, scope, summary)}
+    for name, build in TABLES.items():
+        if name not in tables:
+            tables[name] = build(f, scope)
+    return tables
 
 
 TABLES: dict[str, Callable[[ReportFilter, Scope], Table]] = {

@@ -21,7 +21,13 @@ from baton.core.errors import InvalidInput, NotFound
 from baton.core.errors import PermissionDenied as DomainPermissionDenied
 from baton.dashboard import charts, report_tables
 from baton.dashboard.report_forms import ReportForm
-from baton.dashboard.reports import ReportFilter, Scope, get_report_filter, get_report_scope
+from baton.dashboard.reports import (
+    ReportFilter,
+    Scope,
+    get_bots_exist,
+    get_report_filter,
+    get_report_scope,
+)
 
 # Spreadsheets run cells starting with these as formulas (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -65,7 +71,7 @@ def _query(report: ReportFilter) -> str:
 @login_required
 def reports_page(request: HttpRequest) -> HttpResponse:
     form, report, scope = _filter(request)
-    tables = {name: build(report, scope) for name, build in report_tables.TABLES.items()}
+    tables = report_tables.page_tables(report, scope)
     daily = tables["daily"].rows
     cells = tables["heatmap"].rows
     volume = [
@@ -93,7 +99,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             "report": report,
             "tables": tables,
             "bots": tables["bots"],
-            "bots_exist": report_tables.reports.get_bot_containment(report, scope)["bots_exist"],
+            "bots_exist": get_bots_exist(),
             # charts.py escapes every label and title it writes.
             "charts": {name: mark_safe(markup) for name, markup in svg.items()},  # noqa: S308
             "csv": {name: f"{reverse('reports:csv', args=[name])}?{query}" for name in tables},

@@ -248,6 +248,7 @@ def get_summary(f: ReportFilter, scope: Scope) -> dict[str, Any]:
     counts: dict[str, dict[str, int]] = {m: dict.fromkeys(RecordKind, 0) for m in METRICS}
     for metric, kind, n in (
         sla_records(f, scope)
+        .filter(kind__in=RecordKind.values)  # lets the (kind, at) index bound the scan
         .order_by()
         .values("metric", "kind")
         .annotate(n=Count("id"))
@@ -326,10 +327,14 @@ def get_handoffs(f: ReportFilter, scope: Scope) -> dict[str, Any]:
     }
 
 
+def get_bots_exist() -> bool:
+    return User.objects.filter(role=Role.BOT).exists()
+
+
 def get_bot_containment(f: ReportFilter, scope: Scope) -> dict[str, Any]:
     """Conversations a bot resolved (owner at the resolve was a bot) before any person
     replied to the customer, out of all resolved conversations in the range."""
-    bots_exist = User.objects.filter(role=Role.BOT).exists()
+    bots_exist = get_bots_exist()
     events = resolve_events(f, scope)
     resolved = events.values("conversation_id").distinct().count()
     if not bots_exist or f.agent_id is not None:

@@ -181,7 +181,8 @@ def run(args, url: str) -> None:
 
     # The policy alone (the pure engine), for scale.
     from baton.bots.definition import parse_flow
-    from baton.bots.engine import CustomerInput, SessionState as State, Start, advance
+    from baton.bots.engine import CustomerInput, Start, advance
+    from baton.bots.engine import SessionState as State
 
     definition = parse_flow(front_desk())
     state, _ = advance(definition, State(), Start())

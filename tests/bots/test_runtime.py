@@ -317,3 +317,39 @@ def test_score_1_alerts_the_team_managers(client, desk, teams, django_capture_on
         }
     ]
     async_to_sync(layer.group_discard)(team_managers_group(teams["Support"].pk), channel)
+
+
+def test_api_hands_the_conversation_to_a_flow(client, desk, teams):
+    do_create_flow(closing(), None)
+    alice = hand_to_alice(client, teams)
+    conversation_id = the_conversation().pk
+    url = f"/api/v1/conversations/{conversation_id}/bot"
+    client.force_login(make_user("bob", team="Support"))
+    refused = client.post(url, {"flow": "Closing"}, content_type="application/json")
+    assert refused.status_code == 403
+    client.force_login(alice)
+    unknown = client.post(url, {"flow": "Nope"}, content_type="application/json")
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["message"] == "No enabled flow 'Nope'."
+    answer = client.post(url, {"flow": "Closing"}, content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "bot"
+    again = client.post(url, {"flow": "Closing"}, content_type="application/json")
+    assert again.status_code == 409
+
+
+def test_the_pane_offers_return_to_bot_to_the_owner(client, desk, teams):
+    do_create_flow(closing(), None)
+    alice = hand_to_alice(client, teams)
+    conversation_id = the_conversation().pk
+    client.force_login(alice)
+    page = client.get(f"/c/{conversation_id}/", headers={"HX-Request": "true"}).content.decode()
+    assert "Return to bot" in page
+    assert f'hx-post="/c/{conversation_id}/bot"' in page
+    assert "{&quot;flow&quot;: &quot;Closing&quot;}" in page or '{"flow": "Closing"}' in page
+    response = client.post(f"/c/{conversation_id}/bot", {"flow": "Closing"})
+    assert response.status_code in (200, 302)
+    assert the_conversation().status == ConversationStatus.BOT
+    # While the bot holds it, nobody is offered to return it again.
+    page = client.get(f"/c/{conversation_id}/", headers={"HX-Request": "true"}).content.decode()
+    assert "Return to bot" not in page

@@ -174,10 +174,10 @@ def do_return_to_bot(conversation_id: int, actor: User, flow_name: str) -> BotSe
         raise InvalidInput(f"No enabled flow {flow_name!r}.")
     with transaction.atomic():
         conversation = lock_conversation(conversation_id)
-        if conversation.owner_id != actor.pk and not is_manager_of(actor, conversation.team):
-            raise PermissionDenied("Only the owner or a manager can return this to a bot.")
         if conversation.status == ConversationStatus.BOT:
             raise Conflict("A bot already holds this conversation.", status=conversation.status)
+        if conversation.owner_id != actor.pk and not is_manager_of(actor, conversation.team):
+            raise PermissionDenied("Only the owner or a manager can return this to a bot.")
         return _start(
             conversation,
             flow,

@@ -96,7 +96,7 @@ def seed(n: int, due: int):
     from baton.whatsapp.models import Inbox
 
     print(f"==> Seeding {n:,} open conversations, {due} of them due", flush=True)
-    team = Team.objects.get(is_default=True)
+    team, _ = Team.objects.get_or_create(name="Support", defaults={"is_default": True})
     inbox = Inbox.objects.create(name="Bench", phone_number_id="100000000000001", access_token="x")
     policy = SlaPolicy.objects.create(
         name="Standard",

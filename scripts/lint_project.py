@@ -29,6 +29,7 @@ WRITE_MODULES = (
     "routing/rule_actions.py",
     "routing/alerts.py",
     "sla/escalation.py",
+    "sla/prediction_scan.py",
     "demo/*.py",
     "simulator/*",
 )

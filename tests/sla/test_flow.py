@@ -99,8 +99,8 @@ def test_a_customer_message_starts_the_first_response_clock(client, inbox, stand
     assert row.resolution_state == "running"
     assert row.next_response_state == "none"
     assert row.nearest_due_at == row.first_response_due_at
-    chosen = AuditEvent.objects.get(conversation=conversation, kind="sla_policy")
-    assert chosen.reason == "SLA policy Standard applies"
+    # The first choice is shown with the clocks; only later changes of policy are recorded.
+    assert not AuditEvent.objects.filter(conversation=conversation, kind="sla_policy").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -303,3 +303,73 @@ def test_invalid_policies_are_refused_with_the_field(db):
         )
     errors = refused.value.details["errors"]
     assert set(errors) == {"warn_before_seconds", "on_breach", "conditions"}
+
+
+def test_bot_time_is_never_charged_to_people(client, inbox, standard, alice):
+    from baton.conversations.ownership import do_assign_conversation
+
+    bot = make_user("frontdesk-bot", role="bot")
+    manager = make_user("mona", role="manager", team="Support")
+    customer_writes(client)
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(status="bot", owner=bot)
+    Message.objects.create(
+        conversation=conversation,
+        direction="outbound",
+        author=bot,
+        text="Hi! Menu:",
+        timestamp=timezone.now(),
+    )
+    backdate(conversation, 30)  # half an hour with the bot
+    row = sla_of(conversation)
+    assert row.first_response_state == "none"  # nobody human owes an answer yet
+    assert row.resolution_state == "none"
+    handed_at = timezone.now()
+    do_assign_conversation(conversation.pk, manager, "alice")
+    row = sla_of(conversation)
+    assert row.first_response_state == "running"
+    assert handed_at <= row.first_response_started_at <= timezone.now()
+    assert row.first_response_due_at == row.first_response_started_at + timedelta(seconds=600)
+
+
+def test_business_hours_stop_the_clock_outside_opening_times(client, inbox, standard):
+    from baton.routing.models import BusinessHours
+
+    now = timezone.now()
+    # Open only on a day that is not today (in UTC): the clock cannot run before then.
+    other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 3) % 7]
+    BusinessHours.objects.create(
+        inbox=None, time_zone="UTC", weekly={other_day: [["09:00", "10:00"]]}
+    )
+    SlaPolicy.objects.filter(pk=standard.pk).update(business_hours=True)
+    customer_writes(client)
+    row = sla_of(Conversation.objects.get())
+    opens = (now + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    assert row.first_response_due_at == opens + timedelta(seconds=600)
+    assert row.first_response_warn_at == opens + timedelta(seconds=300)
+
+
+def _clock_columns(conversation: Conversation) -> dict:
+    row = sla_of(conversation)
+    return {
+        field.name: getattr(row, field.name)
+        for field in ConversationSla._meta.fields
+        if field.name not in ("updated_at", "conversation")
+    }
+
+
+def test_the_ingest_fast_path_agrees_with_a_full_refresh(client, inbox, standard, alice):
+    """Messages that move no clock skip the full evaluation; a full one changes nothing."""
+    conversation = None
+    for text in ["Hi", "anyone?", "hello??", None, "thanks!", "👍", "one more question", "x"]:
+        if text is None:
+            conversation = Conversation.objects.get()
+            do_claim_conversation(conversation.pk, alice)
+            reply(conversation, alice, "Here")
+            continue
+        customer_writes(client, text)
+        conversation = Conversation.objects.get()
+        before = _clock_columns(conversation)
+        refresh(conversation)
+        assert _clock_columns(conversation) == before, text
+    assert sla_of(conversation).next_response_state == "running"

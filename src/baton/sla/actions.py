@@ -27,25 +27,36 @@ from django_tasks import task
 
 from baton.agents.models import Team, User
 from baton.conversations.audit import record_config_change, record_event
-from baton.conversations.models import Conversation, EventKind
+from baton.conversations.models import Conversation, ConversationStatus, Message, MessageType
+from baton.conversations.models import EventKind as Timeline
 from baton.conversations.notify import conversation_audience
 from baton.conversations.ownership import lock_conversation
 from baton.core.errors import InvalidInput, NotFound
 from baton.realtime.event_types import SlaChanged, SlaData
 from baton.realtime.events import send_event_on_commit
+from baton.sla.clock import (
+    ClockEvent,
+    EventKind,
+    SlaSnapshot,
+    State,
+    Targets,
+    evaluate,
+    is_acknowledgement,
+)
 from baton.sla.clock import MetricState as ClockMetric
-from baton.sla.clock import SlaSnapshot, State, Targets, evaluate
 from baton.sla.escalation import run_sla_actions
 from baton.sla.models import (
     METRICS,
     OPEN_STATES,
     ConversationSla,
+    MetricState,
     RecordKind,
     SlaPolicy,
     SlaRecord,
 )
 from baton.sla.policies import TARGETS, choose_policy, validate_policy
 from baton.sla.queries import (
+    NOT_CUSTOMER_WRITING,
     get_calendar,
     get_clock_events,
     get_enabled_policies,
@@ -107,10 +118,69 @@ def do_refresh_sla(
     """
     now = now or timezone.now()
     row = ConversationSla.objects.filter(pk=conversation.pk).first()
+    cycle, events = get_clock_events(conversation.pk)
+    return _evaluate_and_store(conversation, row, cycle, events, now, policies)
+
+
+def do_start_sla(conversation: Conversation, message: Message) -> ConversationSla:
+    """The clocks of a conversation ``message`` has just created (ingest's hot path: what
+    the full refresh would read from the database is known here)."""
+    now = timezone.now()
+    events = []
+    if conversation.status != ConversationStatus.BOT:  # a bot took it: nobody owes yet
+        events.append(
+            ClockEvent(
+                message.created_at,
+                EventKind.CUSTOMER_MESSAGE,
+                acknowledgement=is_acknowledgement(
+                    message.text, is_reaction=message.type == MessageType.REACTION
+                ),
+            )
+        )
+    return _evaluate_and_store(conversation, None, 1, events, now, None)
+
+
+def do_refresh_sla_on_message(conversation: Conversation, message: Message) -> None:
+    """An inbound message to an open conversation: most change no clock (the customer
+    writes again while waiting, or only says thanks); then one read is all it costs."""
+    row = ConversationSla.objects.filter(pk=conversation.pk).first()
+    if row is not None and message_changes_no_clock(row, conversation, message):
+        return
+    do_refresh_sla(conversation)
+
+
+def message_changes_no_clock(
+    row: ConversationSla, conversation: Conversation, message: Message
+) -> bool:
+    """Can a customer's message to this (not reopened) conversation move no clock? True
+    only when certain; anything else takes the full refresh."""
+    if message.type in NOT_CUSTOMER_WRITING:
+        return True
+    if conversation.status == ConversationStatus.BOT:
+        return row.first_response_started_at is None  # the bot holds it: nobody owes yet
+    if row.resolution_state == MetricState.PAUSED:
+        return False  # the customer's answer resumed a pending conversation
+    first_waiting = row.first_response_started_at and row.first_response_stopped_at is None
+    next_waiting = row.next_response_started_at and row.next_response_stopped_at is None
+    if first_waiting or next_waiting:
+        return True  # the oldest unanswered message already set the clock
+    if row.first_response_stopped_at is not None:
+        # Answered before: only an acknowledgement starts nothing.
+        return is_acknowledgement(message.text, is_reaction=message.type == MessageType.REACTION)
+    return False
+
+
+def _evaluate_and_store(
+    conversation: Conversation,
+    row: ConversationSla | None,
+    cycle: int,
+    events: list[ClockEvent],
+    now: datetime,
+    policies: list[SlaPolicy] | None,
+) -> ConversationSla:
     if policies is None:
         policies = get_enabled_policies()
     policy = choose_policy(policies, get_policy_facts(conversation))
-    cycle, events = get_clock_events(conversation.pk)
     snapshot = evaluate(events, targets_of(policy), get_calendar(conversation, policy), now)
     # The events start at the latest reopen; the cycle number counts every reopen.
     snapshot = replace(snapshot, cycle=cycle)
@@ -120,16 +190,17 @@ def do_refresh_sla(
         row = ConversationSla(conversation=conversation, **fields)
         row.save(force_insert=True)
         # A new conversation's own created event follows and shows its clocks: one event.
-        changed = False
+        changed = row_existed = False
         before_policy = None
     else:
+        row_existed = True
         changed = any(getattr(row, key) != value for key, value in fields.items())
         before_policy = row.policy_id
         if changed:
             for key, value in fields.items():
                 setattr(row, key, value)
             row.save()
-    if (policy.pk if policy else None) != before_policy:
+    if row_existed and (policy.pk if policy else None) != before_policy:
         _record_policy_choice(conversation, before_policy, policy)
     _record_crossings(conversation, row, snapshot, policy, now)
     if changed:
@@ -156,7 +227,7 @@ def _record_policy_choice(
     else:
         reason = f"SLA policy {policy.name} applies"
     record_event(
-        EventKind.SLA_POLICY,
+        Timeline.SLA_POLICY,
         conversation=conversation,
         reason=reason,
         data={"policy": policy.name if policy else None, "before": before},
@@ -300,7 +371,8 @@ def do_refresh_open_conversations(policy_ids: set[int | None] | None = None) -> 
     if policy_ids is not None:
         open_ids = open_ids.filter(sla__policy_id__in=[p for p in policy_ids if p is not None])
     count = 0
-    for conversation_id in open_ids.values_list("pk", flat=True).iterator():
+    # The ids first: each refresh writes, and a cursor held open across writes is fragile.
+    for conversation_id in list(open_ids.values_list("pk", flat=True)):
         with transaction.atomic():
             try:
                 conversation = lock_conversation(conversation_id)

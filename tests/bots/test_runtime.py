@@ -353,3 +353,41 @@ def test_the_pane_offers_return_to_bot_to_the_owner(client, desk, teams):
     # While the bot holds it, nobody is offered to return it again.
     page = client.get(f"/c/{conversation_id}/", headers={"HX-Request": "true"}).content.decode()
     assert "Return to bot" not in page
+
+
+def test_a_flow_that_hands_off_at_once_queues_the_new_conversation(client, inbox, teams):
+    do_create_flow(
+        {
+            "name": "Night",
+            "start_on": "new_conversation",
+            "start": "when",
+            "steps": [
+                {
+                    "id": "when",
+                    "type": "branch",
+                    "branches": [
+                        {
+                            "when": {
+                                "field": "conversation.language",
+                                "op": "equals",
+                                "value": "xx",
+                            },
+                            "next": "bye",
+                        }
+                    ],
+                    "default": "sales",
+                },
+                {"id": "bye", "type": "close"},
+                {"id": "sales", "type": "handoff", "team": "Sales"},
+            ],
+        },
+        None,
+    )
+    customer_writes(client, "Hi")
+    conversation = the_conversation()
+    assert conversation.status == ConversationStatus.QUEUED
+    assert conversation.team == teams["Sales"]
+    assert [e.kind for e in AuditEvent.objects.order_by("id")][-2:] == [
+        EventKind.BOT_STARTED,
+        EventKind.BOT_HANDOFF,
+    ]

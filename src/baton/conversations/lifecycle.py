@@ -32,9 +32,9 @@ class Action(StrEnum):
     CUSTOMER_REPLIED = "customer_replied"
     # A bot flow takes the conversation: a new one, or handed back by a person (bots app).
     TO_BOT = "to_bot"
-    # The bot hands the conversation to people: their queue, or straight to its last owner.
+    # The bot hands the conversation to people: their queue (the assignment engine, with a
+    # preferred agent when the flow names one, picks who).
     BOT_HANDOFF = "bot_handoff"
-    BOT_HANDOFF_TO_AGENT = "bot_handoff_to_agent"
 
 
 class InvalidTransition(Exception):
@@ -72,7 +72,6 @@ TRANSITIONS: dict[tuple[str, Action], str] = {
     # closing flow (a rating) in the resolve's own transaction.
     **{(s, Action.TO_BOT): S.BOT for s in (S.QUEUED, *OWNED, S.RESOLVED)},
     (S.BOT, Action.BOT_HANDOFF): S.QUEUED,
-    (S.BOT, Action.BOT_HANDOFF_TO_AGENT): S.ASSIGNED,
 }
 
 

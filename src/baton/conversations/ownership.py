@@ -596,35 +596,19 @@ def move_from_bot(
     *,
     bot: User,
     team: Team | None,
-    to_agent: User | None = None,
     preferred_agent: User | None = None,
     reason: str,
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> Conversation:
-    """The bot hands a conversation whose row the caller has locked to people.
-
-    ``to_agent`` (already checked available by the caller, under their row lock) owns it at
-    once; otherwise it waits in ``team``'s queue, where the assignment engine picks someone
-    (``preferred_agent`` first). The SLA first-response clock starts here.
-    """
+    """The bot hands a conversation whose row the caller has locked to people: it waits in
+    ``team``'s queue (its own team when None), where the assignment engine picks someone,
+    ``preferred_agent`` first. The SLA first-response clock starts here."""
     if conversation.owner_id != bot.pk or conversation.status != ConversationStatus.BOT:
         raise Conflict("The bot no longer holds this conversation.")
     extra: dict[str, Any] = {}
     if preferred_agent is not None:
         extra["preferred_agent"] = preferred_agent
-    if to_agent is not None:
-        return apply_move(
-            conversation,
-            Action.BOT_HANDOFF_TO_AGENT,
-            actor=bot,
-            kind=EventKind.BOT_HANDOFF,
-            owner=to_agent,
-            reason=reason,
-            note=note,
-            data=data,
-            extra=extra,
-        )
     return apply_move(
         conversation,
         Action.BOT_HANDOFF,

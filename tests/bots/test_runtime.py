@@ -10,11 +10,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from baton.agents.models import Team, TeamMembership
 from baton.bots.actions import BOT_USERNAME, do_create_flow, do_fire_bot_timeouts, do_return_to_bot
 from baton.bots.models import BotSession, CsatResponse, SessionState
 from baton.bots.queries import handoff_card
+from baton.bots.tasks import run_flow_on_resolve
 from baton.conversations.models import (
     AuditEvent,
     Conversation,
@@ -258,6 +260,11 @@ def test_team_setting_runs_the_closing_flow_on_resolve(client, desk, teams):
     Team.objects.filter(name="Support").update(on_resolve_flow="Closing")
     alice = hand_to_alice(client, teams)
     do_resolve_conversation(the_conversation().pk, alice)
+    # The resolve queued the flow's start with itself; the worker runs it.
+    [queued] = DBTaskResult.objects.filter(task_path__endswith="run_flow_on_resolve")
+    assert queued.args_kwargs["args"] == [the_conversation().pk, "Closing"]
+    assert the_conversation().status == ConversationStatus.RESOLVED
+    assert run_flow_on_resolve.call(the_conversation().pk, "Closing") is True
     conversation = the_conversation()
     assert conversation.status == ConversationStatus.BOT
     assert conversation.last_owner == alice

@@ -36,7 +36,13 @@ from baton.bots.queries import (
 from baton.conversations.actions import do_add_note
 from baton.conversations.audit import record_config_change, record_event
 from baton.conversations.changes import ConversationMoved
-from baton.conversations.models import Conversation, ConversationStatus, EventKind, Message
+from baton.conversations.models import (
+    Contact,
+    Conversation,
+    ConversationStatus,
+    EventKind,
+    Message,
+)
 from baton.conversations.ownership import (
     lock_conversation,
     move_from_bot,
@@ -143,6 +149,28 @@ def _add_version(flow: Flow, parsed: FlowDefinition, actor: User | None) -> Flow
 
 
 # ------------------------------------------------------------------------------------------
+# Locks
+
+
+def lock_for_bot(conversation_id: int) -> Conversation:
+    """Lock the conversation's contact, then the conversation: the ingest's order.
+
+    A bot's step updates the conversation row several times in one transaction (the move,
+    each message it queues); on PostgreSQL the second update of a row makes the commit
+    re-check every foreign key of it, the contact's included (``FOR KEY SHARE``). Holding
+    the conversation while an ingest holds the contact and waits for the conversation would
+    deadlock at that commit, so everything outside the ingest takes the contact first.
+    """
+    contact_id = (
+        Conversation.objects.filter(pk=conversation_id).values_list("contact_id", flat=True).first()
+    )
+    if contact_id is None:
+        raise NotFound(f"Conversation {conversation_id} does not exist.")
+    Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk").first()
+    return lock_conversation(conversation_id)
+
+
+# ------------------------------------------------------------------------------------------
 # Starting a flow
 
 
@@ -173,7 +201,7 @@ def do_return_to_bot(conversation_id: int, actor: User, flow_name: str) -> BotSe
     if flow is None:
         raise InvalidInput(f"No enabled flow {flow_name!r}.")
     with transaction.atomic():
-        conversation = lock_conversation(conversation_id)
+        conversation = lock_for_bot(conversation_id)
         if conversation.status == ConversationStatus.BOT:
             raise Conflict("A bot already holds this conversation.", status=conversation.status)
         if conversation.owner_id != actor.pk and not is_manager_of(actor, conversation.team):
@@ -189,7 +217,9 @@ def do_return_to_bot(conversation_id: int, actor: User, flow_name: str) -> BotSe
 
 def start_on_resolve(change: ConversationMoved) -> None:
     """A person resolved a conversation of a team whose setting runs a flow on resolve:
-    hand it to that flow in the same transaction (the row is still locked)."""
+    queue the flow's start, in the resolve's transaction (it commits with it). It runs as
+    a task because the resolve holds the conversation without its contact (see
+    ``lock_for_bot``)."""
     conversation = change.conversation
     if change.kind != EventKind.RESOLVED or conversation.status != ConversationStatus.RESOLVED:
         return
@@ -198,16 +228,30 @@ def start_on_resolve(change: ConversationMoved) -> None:
     team = conversation.team
     if team is None or not team.on_resolve_flow:
         return
-    flow = get_enabled_flow(team.on_resolve_flow)
+    # local import: bots.tasks runs these actions, so it imports this module
+    from baton.bots.tasks import run_flow_on_resolve
+
+    run_flow_on_resolve.enqueue(conversation.pk, team.on_resolve_flow)
+
+
+def do_run_flow_on_resolve(conversation_id: int, flow_name: str) -> BotSession | None:
+    """The team's on-resolve flow takes the conversation it was queued for, if it is still
+    resolved (a customer writing meanwhile reopened it: then there is nothing to do)."""
+    flow = get_enabled_flow(flow_name)
     if flow is None:
-        return
-    _start(
-        conversation,
-        flow,
-        actor=None,
-        kind=EventKind.BOT_RETURNED,
-        reason=f"team {team.name} runs flow “{flow.name}” on resolve",
-    )
+        return None
+    with transaction.atomic():
+        conversation = lock_for_bot(conversation_id)
+        if conversation.status != ConversationStatus.RESOLVED:
+            return None
+        team = conversation.team
+        return _start(
+            conversation,
+            flow,
+            actor=None,
+            kind=EventKind.BOT_RETURNED,
+            reason=f"team {team.name if team else '-'} runs flow “{flow.name}” on resolve",
+        )
 
 
 def _start(
@@ -270,7 +314,7 @@ def do_fire_bot_timeout(session_id: int, now: datetime | None = None) -> bool:
         return False
     with transaction.atomic():
         # The conversation row is the lock a person's takeover and the ingest take too.
-        conversation = lock_conversation(conversation_id)
+        conversation = lock_for_bot(conversation_id)
         now = now or timezone.now()
         session = get_active_session(conversation_id)
         if (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
-from baton.bots.actions import do_fire_bot_timeouts
+from baton.bots.actions import do_fire_bot_timeouts, do_run_flow_on_resolve
 from baton.bots.models import BotSession, SessionState
 
 TICK_SECONDS = 1.0
@@ -23,3 +23,9 @@ def fire_bot_timeouts() -> int:
     ):
         fire_bot_timeouts.enqueue()  # a backlog: carry on in another task at once
     return fired
+
+
+@task()
+def run_flow_on_resolve(conversation_id: int, flow_name: str) -> bool:
+    """A team's on-resolve flow (queued by the resolve itself)."""
+    return do_run_flow_on_resolve(conversation_id, flow_name) is not None

@@ -76,6 +76,7 @@ from baton.api import (  # noqa: E402, F401  (registers routes)
     agents,
     alerts,
     conversations,
+    dashboard,
     me,
     ownership,
     routing,

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """The manager's live board, and (to come) reports: read-only over the other apps."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "baton.dashboard"
+    label = "dashboard"
+    verbose_name = "Dashboard"

@@ -170,6 +170,4 @@ def world(db) -> World:
 
 
 def members(team: Team) -> list[str]:
-    return sorted(
-        TeamMembership.objects.filter(team=team).values_list("user__username", flat=True)
-    )
+    return sorted(TeamMembership.objects.filter(team=team).values_list("user__username", flat=True))

@@ -151,7 +151,9 @@ def test_nobody_on_shift_is_said(client, world):
 
     client.force_login(world.maria)
     for m in TeamMembership.objects.filter(team=world.support):
-        Shift.objects.create(user=m.user, team=world.support, weekday=0, start=time(3), end=time(3, 1))
+        Shift.objects.create(
+            user=m.user, team=world.support, weekday=0, start=time(3), end=time(3, 1)
+        )
     assert "Nobody is on shift" in client.get("/dashboard/").content.decode()
 
 

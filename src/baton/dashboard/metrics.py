@@ -56,13 +56,13 @@ class BatonCollector(Collector):
             "Age of the longest-waiting queued conversation, per team (0 if none).",
             labels=["team"],
         )
-        queued = dict(
-            (row["team_id"], row)
+        queued = {
+            row["team_id"]: row
             for row in Conversation.objects.filter(QUEUED, team__isnull=False)
             .values("team_id")
             .annotate(n=Count("pk"), since=Min(Coalesce(F("waiting_since"), F("created_at"))))
             .order_by()
-        )
+        }
         for team_id, name in Team.objects.order_by("name").values_list("pk", "name"):
             row = queued.get(team_id)
             depth.add_metric([name], row["n"] if row else 0)

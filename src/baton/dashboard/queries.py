@@ -106,6 +106,9 @@ class AgentRow:
     name: str
     presence: str
     presence_changed_at: datetime | None
+    # The agent's day: midnight in the zone of their first team (the default team first).
+    time_zone: str
+    day_start: datetime
     teams: list[str] = field(default_factory=list)
     on_shift: bool = False
     shift_ends_at: datetime | None = None
@@ -115,9 +118,6 @@ class AgentRow:
     replies_today: int = 0
     first_responses_today: int = 0
     median_first_response_seconds: float | None = None
-    # The agent's day: midnight in the zone of their first team (the default team first).
-    time_zone: str = "UTC"
-    day_start: datetime | None = None
     activity: list[Activity] = field(default_factory=list)
     presence_spans: list[PresenceSpan] = field(default_factory=list)
 
@@ -321,9 +321,7 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
             agent.oldest_unanswered_seconds = max((now - oldest).total_seconds(), 0.0)
 
     # "Today" is each agent's own day; one conditional count per distinct start of day.
-    starts = sorted({a.day_start for a in agents.values() if a.day_start is not None})
-    if not starts:
-        return
+    starts = sorted({a.day_start for a in agents.values()})
     columns = {f"since_{i}": start for i, start in enumerate(starts)}
     replies = (
         Message.objects.filter(
@@ -331,17 +329,15 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
         )
         .values("author_id")
         .annotate(
-            **{
-                name: Count("pk", filter=Q(timestamp__gte=start))
-                for name, start in columns.items()
-            }
+            **{name: Count("pk", filter=Q(timestamp__gte=start)) for name, start in columns.items()}
         )
         .order_by()
     )
     column_of = {start: name for name, start in columns.items()}
     for row in replies:
-        agent = agents[row["author_id"]]
-        agent.replies_today = row[column_of[agent.day_start]]
+        counted: dict[str, Any] = dict(row)
+        agent = agents[counted["author_id"]]
+        agent.replies_today = counted[column_of[agent.day_start]]
 
     answered: dict[int, list[float]] = defaultdict(list)
     for owner_id, at, elapsed in SlaRecord.objects.filter(
@@ -351,7 +347,7 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
         at__gte=starts[0],
     ).values_list("owner_id", "at", "elapsed_seconds"):
         agent = agents[owner_id]
-        if agent.day_start is not None and at >= agent.day_start and elapsed is not None:
+        if at >= agent.day_start and elapsed is not None:
             answered[owner_id].append(elapsed)
     for owner_id, times in answered.items():
         agents[owner_id].first_responses_today = len(times)
@@ -361,20 +357,20 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
 def _add_activity(agents: dict[int, AgentRow], now: datetime) -> None:
     """Today's presence changes and ownership moves of every agent: two queries."""
     ids = list(agents)
-    since = min(a.day_start for a in agents.values() if a.day_start is not None)
+    since = min(a.day_start for a in agents.values())
     changes: dict[int, list[PresenceChange]] = defaultdict(list)
     for change in PresenceChange.objects.filter(user_id__in=ids, at__gte=since).order_by(
         "at", "id"
     ):
         agent = agents[change.user_id]
-        if agent.day_start is not None and change.at >= agent.day_start:
+        if change.at >= agent.day_start:
             changes[change.user_id].append(change)
             agent.activity.append(
                 Activity(change.at, "presence", f"{change.previous} → {change.presence}")
             )
     for agent in agents.values():
         agent.presence_spans = presence_spans(
-            agent.presence, changes[agent.id], agent.day_start or now, now
+            agent.presence, changes[agent.id], agent.day_start, now
         )
 
     events = (
@@ -385,9 +381,9 @@ def _add_activity(agents: dict[int, AgentRow], now: datetime) -> None:
     )
     for event in events:
         for user_id, item in _activity_of(event):
-            agent = agents.get(user_id)
-            if agent is not None and agent.day_start and event.created_at >= agent.day_start:
-                agent.activity.append(item)
+            owner = agents.get(user_id)
+            if owner is not None and event.created_at >= owner.day_start:
+                owner.activity.append(item)
     for agent in agents.values():
         agent.activity.sort(key=lambda a: a.at)
 

@@ -6,24 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0006_presence_heartbeat'),
+        ("agents", "0006_presence_heartbeat"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PresenceChange',
+            name="PresenceChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('presence', models.CharField(choices=[('available', 'Available'), ('away', 'Away'), ('offline', 'Offline')], max_length=16)),
-                ('previous', models.CharField(choices=[('available', 'Available'), ('away', 'Away'), ('offline', 'Offline')], max_length=16)),
-                ('at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presence_changes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "presence",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available"),
+                            ("away", "Away"),
+                            ("offline", "Offline"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "previous",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available"),
+                            ("away", "Away"),
+                            ("offline", "Offline"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="presence_changes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['user', 'at'], name='agents_pres_user_id_fa885e_idx')],
+                "ordering": ["at", "id"],
+                "indexes": [
+                    models.Index(fields=["user", "at"], name="agents_pres_user_id_fa885e_idx")
+                ],
             },
         ),
     ]

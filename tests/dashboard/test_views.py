@@ -161,3 +161,15 @@ def test_the_page_costs_a_fixed_number_of_queries(client, world, django_assert_m
     client.force_login(world.admin)
     with django_assert_max_num_queries(16):
         client.get("/dashboard/")
+
+
+def test_an_agents_day_item_by_item_within_the_managers_teams(client, world):
+    from baton.conversations.ownership import do_claim_conversation
+
+    do_claim_conversation(world.queued[0].pk, world.alice)
+    client.force_login(world.maria)
+    body = client.get("/dashboard/?agent=alice", headers={"HX-Request": "true"}).content.decode()
+    assert f'href="/c/{world.queued[0].pk}/"' in body
+    assert "claimed" in body
+    # sam works in Sales: not maria's to read.
+    assert client.get("/dashboard/?agent=sam").status_code == 404

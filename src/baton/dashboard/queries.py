@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Min, Q
@@ -120,6 +120,15 @@ class AgentRow:
     median_first_response_seconds: float | None = None
     activity: list[Activity] = field(default_factory=list)
     presence_spans: list[PresenceSpan] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+
+    @property
+    def moves_today(self) -> dict[str, int]:
+        counts = dict.fromkeys(MOVE_KINDS, 0)
+        for item in self.activity:
+            if item.kind in counts:
+                counts[item.kind] += 1
+        return counts
 
     @property
     def load_percent(self) -> int:
@@ -155,8 +164,10 @@ TIMELINE_KINDS = (
 )
 
 
-def get_board(user: Any, now: datetime | None = None) -> Board:
-    """Everything on the board for ``user`` (refused for agents), at ``now``."""
+def get_board(user: Any, now: datetime | None = None, *, agent: str = "") -> Board:
+    """Everything on the board for ``user`` (refused for agents), at ``now``; with
+    ``agent`` (a username), only that agent's row, and no team numbers (the day's list the
+    page loads when a manager opens it)."""
     now = now or timezone.now()
     managed = check_board_access(user)
     teams_qs = Team.objects.order_by("name")
@@ -167,13 +178,16 @@ def get_board(user: Any, now: datetime | None = None) -> Board:
         return Board([], [], now)
     team_ids = [t.pk for t in teams]
     rows = {t.pk: TeamRow(t.pk, t.name) for t in teams}
-    _add_conversation_numbers(rows, team_ids, now)
+    only_agent = agent
+    if not only_agent:
+        _add_conversation_numbers(rows, team_ids, now)
 
-    memberships = list(
-        TeamMembership.objects.filter(
-            team_id__in=team_ids, user__is_active=True, user__role__in=ROUTABLE_ROLES
-        ).select_related("user")
-    )
+    memberships = TeamMembership.objects.filter(
+        team_id__in=team_ids, user__is_active=True, user__role__in=ROUTABLE_ROLES
+    ).select_related("user")
+    if only_agent:
+        memberships = memberships.filter(user__username=only_agent)
+    memberships = list(memberships)
     by_team = {t.pk: t for t in teams}
     shifts = _shift_states(teams, memberships, now)
     agents: dict[int, AgentRow] = {}
@@ -208,9 +222,9 @@ def get_board(user: Any, now: datetime | None = None) -> Board:
                 agent.shift_ends_at = ends
     if agents:
         _add_agent_numbers(agents, now)
-        _add_activity(agents, now)
+        _add_activity(agents, now, {t.pk: t.name for t in teams})
     ordered_agents = sorted(agents.values(), key=lambda a: (a.name.lower(), a.username))
-    return Board(list(rows.values()), ordered_agents, now)
+    return Board([] if only_agent else list(rows.values()), ordered_agents, now)
 
 
 def day_start(now: datetime, time_zone: str) -> datetime:
@@ -354,8 +368,9 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
         agents[owner_id].median_first_response_seconds = statistics.median(times)
 
 
-def _add_activity(agents: dict[int, AgentRow], now: datetime) -> None:
-    """Today's presence changes and ownership moves of every agent: two queries."""
+def _add_activity(agents: dict[int, AgentRow], now: datetime, team_names: dict[int, str]):
+    """Today's presence changes and ownership moves of every agent: two queries, read as
+    plain tuples (a busy day is tens of thousands of rows)."""
     ids = list(agents)
     since = min(a.day_start for a in agents.values())
     changes: dict[int, list[PresenceChange]] = defaultdict(list)
@@ -373,41 +388,62 @@ def _add_activity(agents: dict[int, AgentRow], now: datetime) -> None:
             agent.presence, changes[agent.id], agent.day_start, now
         )
 
+    names = {a.id: a.name for a in agents.values()}
     events = (
         AuditEvent.objects.filter(kind__in=TIMELINE_KINDS, created_at__gte=since)
         .filter(Q(actor_id__in=ids) | Q(from_owner_id__in=ids) | Q(to_owner_id__in=ids))
-        .select_related("to_team", "to_owner", "from_owner")
         .order_by("created_at", "id")
+        .values_list(
+            "created_at",
+            "kind",
+            "conversation_id",
+            "actor_id",
+            "from_owner_id",
+            "to_owner_id",
+            "to_team_id",
+        )
     )
-    for event in events:
-        for user_id, item in _activity_of(event):
+    for row in events:
+        event = EventRow(*row)
+        for user_id, item in _activity_of(event, names, team_names):
             owner = agents.get(user_id)
-            if owner is not None and event.created_at >= owner.day_start:
+            if owner is not None and event.at >= owner.day_start:
                 owner.activity.append(item)
     for agent in agents.values():
         agent.activity.sort(key=lambda a: a.at)
+        agent.buckets = activity_buckets(agent.activity, agent.day_start)
 
 
-def _activity_of(event: AuditEvent) -> Iterable[tuple[int, Activity]]:
+class EventRow(NamedTuple):
+    at: datetime
+    kind: str
+    conversation_id: int | None
+    actor_id: int | None
+    from_owner_id: int | None
+    to_owner_id: int | None
+    to_team_id: int | None
+
+
+ASSIGN_WORDS = {"claimed": "claimed", "assigned": "assigned", "auto_assigned": "routed to them"}
+
+
+def _activity_of(
+    event: EventRow, names: dict[int, str], team_names: dict[int, str]
+) -> Iterable[tuple[int, Activity]]:
     """Whose day this audit event belongs to, and how it reads there."""
-    at, cid = event.created_at, event.conversation_id
-    kind = event.kind
+    at, kind, cid = event.at, event.kind, event.conversation_id
+    to = names.get(event.to_owner_id or 0, "a colleague")
     if kind in ASSIGN_KINDS and event.to_owner_id:
-        how = {"claimed": "claimed", "assigned": "assigned", "auto_assigned": "routed to them"}
-        yield event.to_owner_id, Activity(at, "assigned", f"#{cid} {how[kind]}", cid)
+        yield event.to_owner_id, Activity(at, "assigned", f"#{cid} {ASSIGN_WORDS[kind]}", cid)
     elif kind == EventKind.HANDOFF_REQUESTED and event.from_owner_id:
-        to = event.to_owner.name if event.to_owner else "a colleague"
         yield event.from_owner_id, Activity(at, "handoff_out", f"#{cid} offered to {to}", cid)
     elif kind in HANDOFF_KINDS:
         if event.from_owner_id:
-            to = (
-                event.to_owner.name
-                if event.to_owner
-                else (event.to_team.name if event.to_team else "the queue")
-            )
+            if not event.to_owner_id:
+                to = team_names.get(event.to_team_id or 0, "the queue")
             yield event.from_owner_id, Activity(at, "handoff_out", f"#{cid} to {to}", cid)
         if event.to_owner_id:
-            origin = event.from_owner.name if event.from_owner else "the queue"
+            origin = names.get(event.from_owner_id or 0, "the queue")
             yield event.to_owner_id, Activity(at, "handoff_in", f"#{cid} from {origin}", cid)
     elif kind == EventKind.RELEASED and event.from_owner_id:
         yield event.from_owner_id, Activity(at, "released", f"#{cid} back to the queue", cid)
@@ -415,6 +451,38 @@ def _activity_of(event: AuditEvent) -> Iterable[tuple[int, Activity]]:
         who = event.from_owner_id or event.actor_id
         assert who is not None
         yield who, Activity(at, "resolved", f"#{cid} resolved", cid)
+
+
+# The day strip groups moves by half hour: what is drawn stays bounded on a busy day.
+BUCKET_SECONDS = 1800
+MOVE_KINDS = ("assigned", "handoff_in", "handoff_out", "released", "resolved")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Ownership moves of one half hour of the agent's day."""
+
+    start: float  # fraction of the day
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+def activity_buckets(activity: list[Activity], day_start: datetime) -> list[Bucket]:
+    counted: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MOVE_KINDS, 0))
+    for item in activity:
+        if item.kind in MOVE_KINDS:
+            slot = int((item.at - day_start).total_seconds() // BUCKET_SECONDS)
+            counted[slot][item.kind] += 1
+    return [
+        Bucket(
+            slot * BUCKET_SECONDS / 86400,
+            tuple((kind, n) for kind, n in counts.items() if n),
+        )
+        for slot, counts in sorted(counted.items())
+    ]
 
 
 def presence_spans(

@@ -26,12 +26,18 @@ class BoardRequest(AuthenticatedRequest):
 @login_required
 @require_GET
 def board(request: BoardRequest) -> HttpResponse:
-    """The whole board, or (htmx, ``HX-Target: board``) just the numbers for a live refresh."""
+    """The whole board, or (htmx, ``HX-Target: board``) just the numbers for a live refresh,
+    or (``?agent=<username>``) one agent's day, item by item."""
+    agent = request.GET.get("agent", "")[:150]
     try:
-        data = get_board(request.user)
+        data = get_board(request.user, agent=agent)
     except DomainPermissionDenied as exc:
         raise PermissionDenied(exc.message) from exc
     context = {"board": data, "now": data.generated_at, "hour_marks": HOUR_MARKS}
+    if agent:
+        if not data.agents:
+            raise Http404("No such agent in your teams.")
+        return render(request, "dashboard/_agent_day.html", {"agent": data.agents[0]})
     if request.htmx and request.htmx.target == "board":
         return render(request, "dashboard/_board.html", context)
     return render(request, "dashboard/board.html", context)

@@ -37,3 +37,30 @@ def percent(fraction: float) -> str:
 def day_fraction(at: datetime, start: datetime) -> float:
     """Where ``at`` sits in the day that began at ``start`` (0 = midnight, 1 = the next)."""
     return (at - start).total_seconds() / 86400
+
+
+@register.filter
+def tick_height(count: int) -> int:
+    """A half hour's moves as a tick: taller with more, within the strip."""
+    return min(4 + 2 * count, 14)
+
+
+@register.filter
+def clock(fraction: float) -> str:
+    """A fraction of the day as the wall-clock time it starts: 0.4375 → "10:30"."""
+    minutes = round(fraction * 1440)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+MOVE_WORDS = {
+    "assigned": "assigned",
+    "handoff_in": "handed in",
+    "handoff_out": "handed out",
+    "released": "released",
+    "resolved": "resolved",
+}
+
+
+@register.filter
+def move_word(kind: str) -> str:
+    return MOVE_WORDS.get(kind, kind)

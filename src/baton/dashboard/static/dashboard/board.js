@@ -57,6 +57,19 @@
       retryMs = Math.min(retryMs * 2, 10000);
     };
   }
+  // A manager reading an agent's day keeps it open across live refreshes (it reloads).
+  let openDays = [];
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target !== board) return;
+    openDays = Array.from(board.querySelectorAll("details.agent-events[open]")).map((d) => d.dataset.agent);
+  });
+  document.body.addEventListener("htmx:afterSettle", function (e) {
+    if (e.detail.target !== board) return;
+    openDays.forEach(function (name) {
+      const day = board.querySelector(`details.agent-events[data-agent="${CSS.escape(name)}"]`);
+      if (day) day.open = true;
+    });
+  });
   // The tab is still open (presence: see agents.tasks.do_expire_presence), as live.js does.
   setInterval(function () {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({action: "heartbeat"}));

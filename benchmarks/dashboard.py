@@ -17,7 +17,6 @@ producing each response (in process: no network, no browser) and the queries eac
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -55,6 +54,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from baton.dashboard.queries import get_board
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.BATON_METRICS_TOKEN = "bench"
     print(f"==> Database: {args.database}", flush=True)
@@ -88,8 +89,10 @@ def main() -> None:
             client.force_login(user)
         for _ in range(5):
             assert client.get(url, headers=headers).status_code == 200
+        # Counted on a fresh connection's log: the test client resets it at request start.
         with CaptureQueriesContext(connection) as queries:
-            client.get(url, headers=headers)
+            if user is not None:
+                get_board(user)
         timings = []
         for _ in range(args.requests):
             started = time.perf_counter()
@@ -100,7 +103,8 @@ def main() -> None:
         p50 = statistics.median(timings)
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
         print(
-            f"{label:<40} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   {len(queries)} queries",
+            f"{label:<40} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
+            + (f"   board: {len(queries)} queries" if user is not None else ""),
             flush=True,
         )
 

@@ -122,7 +122,7 @@ def test_todays_activity_presence_assignments_and_resolves(world):
     do_set_presence(world.alice, "available")
     do_claim_conversation(world.queued[0].pk, world.alice)
     do_resolve_conversation(world.queued[0].pk, world.alice)
-    alice = agents_of(get_board(world.maria))["alice"]
+    alice = agents_of(get_board(world.maria, agent="alice"))["alice"]
     kinds = [item.kind for item in alice.activity]
     assert kinds == ["presence", "presence", "assigned", "resolved"]
     assert alice.activity[0].label == "available → away"
@@ -138,9 +138,32 @@ def test_handoff_in_and_out_land_on_both_days(world):
     from baton.conversations.ownership import do_accept_handoff
 
     do_accept_handoff(world.bob_offered.pk, world.alice)
-    agents = agents_of(get_board(world.maria))
-    assert [i.kind for i in agents["alice"].activity] == ["handoff_in"]
-    assert [i.kind for i in agents["bob"].activity] == ["handoff_out"]
+    alice = agents_of(get_board(world.maria, agent="alice"))["alice"]
+    bob = agents_of(get_board(world.maria, agent="bob"))["bob"]
+    assert [i.kind for i in alice.activity] == ["handoff_in"]
+    assert [i.kind for i in bob.activity] == ["handoff_out"]
+
+
+def test_the_boards_counts_of_the_day_are_its_items(world):
+    from baton.conversations.ownership import do_handoff_conversation, do_release_conversation
+
+    do_claim_conversation(world.queued[0].pk, world.alice)
+    do_claim_conversation(world.queued[1].pk, world.alice)
+    do_release_conversation(world.queued[1].pk, world.alice)
+    do_resolve_conversation(world.queued[0].pk, world.alice)
+    do_handoff_conversation(world.alice_other.pk, world.alice, to_username="bob", reason="r")
+    summary = agents_of(get_board(world.maria))
+    for name in ("alice", "bob"):
+        items = agents_of(get_board(world.maria, agent=name))[name]
+        assert summary[name].moves_today == items.moves_today, name
+        assert summary[name].buckets == items.buckets, name
+    assert summary["alice"].moves_today == {
+        "assigned": 2,
+        "handoff_in": 0,
+        "handoff_out": 0,  # offered, not accepted yet
+        "released": 1,
+        "resolved": 1,
+    }
 
 
 def test_query_count_is_constant_whatever_the_size(db, django_assert_max_num_queries):

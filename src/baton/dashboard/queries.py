@@ -14,12 +14,13 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Min, Q
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Aggregate, Case, Count, F, FloatField, Min, Q, When
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from baton.agents.models import PresenceChange, Shift, Team, TeamMembership, TimeOff
@@ -125,9 +126,9 @@ class AgentRow:
     @property
     def moves_today(self) -> dict[str, int]:
         counts = dict.fromkeys(MOVE_KINDS, 0)
-        for item in self.activity:
-            if item.kind in counts:
-                counts[item.kind] += 1
+        for bucket in self.buckets:
+            for kind, n in bucket.counts:
+                counts[kind] += n
         return counts
 
     @property
@@ -155,6 +156,14 @@ def _percent(part: int, whole: int) -> int:
 # Ownership moves on the timeline, by audit kind; "in"/"out" are read from the owner fields.
 ASSIGN_KINDS = (EventKind.CLAIMED, EventKind.ASSIGNED, EventKind.AUTO_ASSIGNED)
 HANDOFF_KINDS = (EventKind.HANDOFF_ACCEPTED, EventKind.TAKEN_OVER, EventKind.HANDED_TO_TEAM)
+# Moves that take a conversation from the agent, and how the day names them.
+OUTGOING_KINDS = {
+    EventKind.HANDOFF_ACCEPTED: "handoff_out",
+    EventKind.TAKEN_OVER: "handoff_out",
+    EventKind.HANDED_TO_TEAM: "handoff_out",
+    EventKind.RELEASED: "released",
+    EventKind.RESOLVED: "resolved",
+}
 TIMELINE_KINDS = (
     *ASSIGN_KINDS,
     *HANDOFF_KINDS,
@@ -222,7 +231,10 @@ def get_board(user: Any, now: datetime | None = None, *, agent: str = "") -> Boa
                 agent.shift_ends_at = ends
     if agents:
         _add_agent_numbers(agents, now)
-        _add_activity(agents, now, {t.pk: t.name for t in teams})
+        if only_agent:
+            _add_activity(agents, now, {t.pk: t.name for t in teams})
+        else:
+            _add_activity_summary(agents, now)
     ordered_agents = sorted(agents.values(), key=lambda a: (a.name.lower(), a.username))
     return Board([] if only_agent else list(rows.values()), ordered_agents, now)
 
@@ -334,60 +346,140 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
         if oldest is not None:
             agent.oldest_unanswered_seconds = max((now - oldest).total_seconds(), 0.0)
 
-    # "Today" is each agent's own day; one conditional count per distinct start of day.
-    starts = sorted({a.day_start for a in agents.values()})
-    columns = {f"since_{i}": start for i, start in enumerate(starts)}
+    # "Today" is each agent's own day: one condition per distinct midnight (a few zones).
     replies = (
         Message.objects.filter(
-            direction=Direction.OUTBOUND, author_id__in=ids, timestamp__gte=starts[0]
+            _today(agents, "author_id", "timestamp"), direction=Direction.OUTBOUND
         )
         .values("author_id")
-        .annotate(
-            **{name: Count("pk", filter=Q(timestamp__gte=start)) for name, start in columns.items()}
-        )
+        # COUNT(*): the partial index (author, timestamp) alone answers it.
+        .annotate(n=Count("*"))
+        .values_list("author_id", "n")
         .order_by()
     )
-    column_of = {start: name for name, start in columns.items()}
-    for row in replies:
-        counted: dict[str, Any] = dict(row)
-        agent = agents[counted["author_id"]]
-        agent.replies_today = counted[column_of[agent.day_start]]
+    for author_id, n in replies:
+        agents[author_id].replies_today = n
 
-    answered: dict[int, list[float]] = defaultdict(list)
-    for owner_id, at, elapsed in SlaRecord.objects.filter(
+    answers = SlaRecord.objects.filter(
+        _today(agents, "owner_id", "at"),
         metric=Metric.FIRST_RESPONSE,
         kind__in=OUTCOME_KINDS,
-        owner_id__in=ids,
-        at__gte=starts[0],
-    ).values_list("owner_id", "at", "elapsed_seconds"):
-        agent = agents[owner_id]
-        if at >= agent.day_start and elapsed is not None:
-            answered[owner_id].append(elapsed)
+        elapsed_seconds__isnull=False,
+    )
+    if connection.vendor == "postgresql":
+        grouped = (
+            answers.values("owner_id")
+            .annotate(n=Count("pk"), median=Median("elapsed_seconds"))
+            .values_list("owner_id", "n", "median")
+            .order_by()
+        )
+        for owner_id, n, median in grouped:
+            agents[owner_id].first_responses_today = n
+            agents[owner_id].median_first_response_seconds = median
+        return
+    # SQLite has no ordered-set aggregate: the same median, in Python.
+    answered: dict[int, list[float]] = defaultdict(list)
+    for owner_id, elapsed in answers.values_list("owner_id", "elapsed_seconds"):
+        answered[owner_id].append(elapsed)
     for owner_id, times in answered.items():
         agents[owner_id].first_responses_today = len(times)
         agents[owner_id].median_first_response_seconds = statistics.median(times)
 
 
-def _add_activity(agents: dict[int, AgentRow], now: datetime, team_names: dict[int, str]):
-    """Today's presence changes and ownership moves of every agent: two queries, read as
-    plain tuples (a busy day is tens of thousands of rows)."""
-    ids = list(agents)
+def _today(agents: dict[int, AgentRow], who: str, when: str) -> Q:
+    """Rows of each agent (``who``) since their own midnight (``when``)."""
+    by_start: dict[datetime, list[int]] = defaultdict(list)
+    for agent in agents.values():
+        by_start[agent.day_start].append(agent.id)
+    q = Q(pk__in=[])
+    for start, ids in by_start.items():
+        q |= Q(**{f"{who}__in": ids, f"{when}__gte": start})
+    return q
+
+
+class Median(Aggregate):
+    """PostgreSQL's continuous median (the middle value, or the mean of the two middle ones:
+    what ``statistics.median`` gives)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _add_presence(agents: dict[int, AgentRow], now: datetime, *, items: bool) -> None:
+    """Today's presence changes of every agent (one query): the strip's stretches, and with
+    ``items`` each change on the agent's list."""
     since = min(a.day_start for a in agents.values())
     changes: dict[int, list[PresenceChange]] = defaultdict(list)
-    for change in PresenceChange.objects.filter(user_id__in=ids, at__gte=since).order_by(
+    for change in PresenceChange.objects.filter(user_id__in=list(agents), at__gte=since).order_by(
         "at", "id"
     ):
         agent = agents[change.user_id]
         if change.at >= agent.day_start:
             changes[change.user_id].append(change)
-            agent.activity.append(
-                Activity(change.at, "presence", f"{change.previous} → {change.presence}")
-            )
+            if items:
+                agent.activity.append(
+                    Activity(change.at, "presence", f"{change.previous} → {change.presence}")
+                )
     for agent in agents.values():
         agent.presence_spans = presence_spans(
             agent.presence, changes[agent.id], agent.day_start, now
         )
 
+
+def _add_activity_summary(agents: dict[int, AgentRow], now: datetime) -> None:
+    """The board's strip: presence, and ownership moves counted per agent, kind and hour in
+    the database (two grouped queries), however busy the day was."""
+    _add_presence(agents, now, items=False)
+    ids = list(agents)
+    since = min(a.day_start for a in agents.values())
+    today = AuditEvent.objects.filter(created_at__gte=since).annotate(
+        hour=TruncHour("created_at", tzinfo=UTC)
+    )
+    incoming = (
+        today.filter(kind__in=(*ASSIGN_KINDS, *HANDOFF_KINDS), to_owner_id__in=ids)
+        .values_list("to_owner_id", "kind", "hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    # Who the move took a conversation from (a resolve of a queued one: whoever resolved it).
+    giver = Case(
+        When(kind=EventKind.RESOLVED, then=Coalesce(F("from_owner_id"), F("actor_id"))),
+        default=F("from_owner_id"),
+    )
+    outgoing = (
+        today.filter(kind__in=OUTGOING_KINDS)
+        .annotate(who=giver)
+        .filter(who__in=ids)
+        .values_list("who", "kind", "hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counted: dict[int, dict[datetime, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(MOVE_KINDS, 0))
+    )
+    for user_id, kind, hour, n in incoming:
+        counted[user_id][hour]["assigned" if kind in ASSIGN_KINDS else "handoff_in"] += n
+    for user_id, kind, hour, n in outgoing:
+        counted[user_id][hour][OUTGOING_KINDS[kind]] += n
+    for user_id, hours in counted.items():
+        agent = agents[user_id]
+        agent.buckets = [
+            Bucket(
+                max((hour - agent.day_start).total_seconds(), 0.0) / 86400,
+                tuple((kind, n) for kind, n in counts.items() if n),
+            )
+            for hour, counts in sorted(hours.items())
+            # An hour that ends before the agent's midnight (zones east of the earliest).
+            if hour + timedelta(hours=1) > agent.day_start
+        ]
+
+
+def _add_activity(agents: dict[int, AgentRow], now: datetime, team_names: dict[int, str]):
+    """Today's presence changes and ownership moves, item by item (one agent's day)."""
+    _add_presence(agents, now, items=True)
+    ids = list(agents)
+    since = min(a.day_start for a in agents.values())
     names = {a.id: a.name for a in agents.values()}
     events = (
         AuditEvent.objects.filter(kind__in=TIMELINE_KINDS, created_at__gte=since)
@@ -436,7 +528,8 @@ def _activity_of(
     if kind in ASSIGN_KINDS and event.to_owner_id:
         yield event.to_owner_id, Activity(at, "assigned", f"#{cid} {ASSIGN_WORDS[kind]}", cid)
     elif kind == EventKind.HANDOFF_REQUESTED and event.from_owner_id:
-        yield event.from_owner_id, Activity(at, "handoff_out", f"#{cid} offered to {to}", cid)
+        # An offer moves nothing yet (its acceptance does): listed, not counted.
+        yield event.from_owner_id, Activity(at, "offered", f"#{cid} offered to {to}", cid)
     elif kind in HANDOFF_KINDS:
         if event.from_owner_id:
             if not event.to_owner_id:
@@ -453,14 +546,14 @@ def _activity_of(
         yield who, Activity(at, "resolved", f"#{cid} resolved", cid)
 
 
-# The day strip groups moves by half hour: what is drawn stays bounded on a busy day.
-BUCKET_SECONDS = 1800
+# The day strip groups moves by hour: what is drawn stays bounded on a busy day.
+BUCKET_SECONDS = 3600
 MOVE_KINDS = ("assigned", "handoff_in", "handoff_out", "released", "resolved")
 
 
 @dataclass(frozen=True)
 class Bucket:
-    """Ownership moves of one half hour of the agent's day."""
+    """Ownership moves of one hour of the agent's day."""
 
     start: float  # fraction of the day
     counts: tuple[tuple[str, int], ...]
@@ -471,17 +564,18 @@ class Bucket:
 
 
 def activity_buckets(activity: list[Activity], day_start: datetime) -> list[Bucket]:
-    counted: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MOVE_KINDS, 0))
+    """The same hours as ``_add_activity_summary``'s, from the items (UTC hours)."""
+    counted: dict[datetime, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MOVE_KINDS, 0))
     for item in activity:
         if item.kind in MOVE_KINDS:
-            slot = int((item.at - day_start).total_seconds() // BUCKET_SECONDS)
-            counted[slot][item.kind] += 1
+            hour = item.at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            counted[hour][item.kind] += 1
     return [
         Bucket(
-            slot * BUCKET_SECONDS / 86400,
+            max((hour - day_start).total_seconds(), 0.0) / 86400,
             tuple((kind, n) for kind, n in counts.items() if n),
         )
-        for slot, counts in sorted(counted.items())
+        for hour, counts in sorted(counted.items())
     ]
 
 

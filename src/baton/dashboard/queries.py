@@ -191,12 +191,12 @@ def get_board(user: Any, now: datetime | None = None, *, agent: str = "") -> Boa
     if not only_agent:
         _add_conversation_numbers(rows, team_ids, now)
 
-    memberships = TeamMembership.objects.filter(
+    in_teams = TeamMembership.objects.filter(
         team_id__in=team_ids, user__is_active=True, user__role__in=ROUTABLE_ROLES
     ).select_related("user")
     if only_agent:
-        memberships = memberships.filter(user__username=only_agent)
-    memberships = list(memberships)
+        in_teams = in_teams.filter(user__username=only_agent)
+    memberships = list(in_teams)
     by_team = {t.pk: t for t in teams}
     shifts = _shift_states(teams, memberships, now)
     agents: dict[int, AgentRow] = {}
@@ -212,9 +212,9 @@ def get_board(user: Any, now: datetime | None = None, *, agent: str = "") -> Boa
         row.capacity += capacity
         row.agents_on_shift += on_shift
         row.agents_available += on_shift and m.user.presence == AVAILABLE
-        agent = agents.get(m.user_id)
-        if agent is None:
-            agent = agents[m.user_id] = AgentRow(
+        person = agents.get(m.user_id)
+        if person is None:
+            person = agents[m.user_id] = AgentRow(
                 id=m.user_id,
                 username=m.user.username,
                 name=m.user.name,
@@ -223,12 +223,12 @@ def get_board(user: Any, now: datetime | None = None, *, agent: str = "") -> Boa
                 time_zone=team.time_zone,
                 day_start=day_start(now, team.time_zone),
             )
-        agent.teams.append(team.name)
-        agent.capacity = max(agent.capacity, capacity)
+        person.teams.append(team.name)
+        person.capacity = max(person.capacity, capacity)
         if on_shift:
-            agent.on_shift = True
-            if ends is not None and (agent.shift_ends_at is None or ends > agent.shift_ends_at):
-                agent.shift_ends_at = ends
+            person.on_shift = True
+            if ends is not None and (person.shift_ends_at is None or ends > person.shift_ends_at):
+                person.shift_ends_at = ends
     if agents:
         _add_agent_numbers(agents, now)
         if only_agent:
@@ -380,7 +380,8 @@ def _add_agent_numbers(agents: dict[int, AgentRow], now: datetime) -> None:
     # SQLite has no ordered-set aggregate: the same median, in Python.
     answered: dict[int, list[float]] = defaultdict(list)
     for owner_id, elapsed in answers.values_list("owner_id", "elapsed_seconds"):
-        answered[owner_id].append(elapsed)
+        if owner_id is not None and elapsed is not None:
+            answered[owner_id].append(elapsed)
     for owner_id, times in answered.items():
         agents[owner_id].first_responses_today = len(times)
         agents[owner_id].median_first_response_seconds = statistics.median(times)

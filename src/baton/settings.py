@@ -213,6 +213,9 @@ BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(
 BATON_AWAY_AFTER_SECONDS = int(os.environ.get("BATON_AWAY_AFTER_SECONDS", "900"))
 BATON_OFFLINE_AFTER_SECONDS = int(os.environ.get("BATON_OFFLINE_AFTER_SECONDS", "120"))
 
+# /metrics (Prometheus) answers 404 unless a token is set; then `Authorization: Bearer <token>`.
+BATON_METRICS_TOKEN = os.environ.get("BATON_METRICS_TOKEN", "").strip()
+
 # --- Sign-in throttling (django-axes) ---------------------------------------------------------
 # Counted per username *and* address: a guesser is stopped without letting anyone lock a
 # colleague out from elsewhere. Admins unlock with `baton axes_reset_username NAME` or by

@@ -64,6 +64,23 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
+class PresenceChange(models.Model):
+    """One change of an agent's presence, appended by ``agents.actions.do_set_presence``
+    (the manager's shift timeline reads them; ``User.presence`` stays the current value)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="presence_changes")
+    presence = models.CharField(max_length=16, choices=Presence.choices)
+    previous = models.CharField(max_length=16, choices=Presence.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.previous}->{self.presence} at {self.at:%Y-%m-%d %H:%M}"
+
+
 def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)

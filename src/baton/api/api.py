@@ -77,6 +77,7 @@ from baton.api import (  # noqa: E402, F401  (registers routes)
     alerts,
     bots,
     conversations,
+    dashboard,
     me,
     ownership,
     reports,

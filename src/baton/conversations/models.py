@@ -300,6 +300,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "timestamp"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            # The manager's board: each agent's replies today (benchmarks/dashboard.py).
+            models.Index(
+                fields=["author", "timestamp"],
+                condition=Q(direction="outbound"),
+                name="message_replies_by_author",
+            ),
         ]
 
     def __str__(self) -> str:

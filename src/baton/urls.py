@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("routing/", include("baton.routing.urls")),
     path("reports/", include("baton.dashboard.report_urls")),
+    path("sla/", include("baton.sla.urls")),
     path("", include("baton.web.urls")),
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.

@@ -184,7 +184,7 @@ def _preview(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse:
             position=policy.position if policy else get_next_policy_position(),
             conditions=form.cleaned_data["conditions"],
         )
-        context["preview"] = get_policy_preview(candidate)
+        context["preview"] = get_policy_preview(candidate, limit=PREVIEW_LIMIT)
         context["disabled"] = policy is not None and not policy.enabled
     return render(request, "sla/_preview.html", context)
 

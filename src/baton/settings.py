@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "baton.routing",
     "baton.sla",
     "baton.dashboard",
+    "baton.bots",
     "baton.realtime",
     "baton.api",
     "baton.web",

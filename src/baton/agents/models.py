@@ -143,6 +143,13 @@ class Team(models.Model):
         related_name="+",
         help_text="Where overflowing conversations go; without one, managers are alerted.",
     )
+    # A flow's name, not a foreign key: flows live in the bots app, above this one.
+    on_resolve_flow = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="When a conversation of this team is resolved, hand it to this bot flow "
+        "(e.g. a closing flow asking for a rating). Empty = none.",
+    )
     # Round robin's position: the id of the agent who was given the last conversation.
     round_robin_cursor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

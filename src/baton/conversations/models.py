@@ -336,6 +336,10 @@ class EventKind(models.TextChoices):
     SLA_POLICY = "sla_policy", "SLA policy chosen"
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACH = "sla_breach", "SLA breached"
+    BOT_STARTED = "bot_started", "Bot flow started"
+    BOT_HANDOFF = "bot_handoff", "Handed off by a bot"
+    BOT_RETURNED = "bot_returned", "Returned to a bot"
+    CSAT = "csat", "Satisfaction rating"
 
 
 class AuditEvent(models.Model):

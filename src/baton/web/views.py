@@ -25,6 +25,8 @@ from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
+from baton.bots.actions import do_return_to_bot
+from baton.bots.queries import get_returnable_flow_names, handoff_card
 from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.ownership import (
@@ -184,6 +186,7 @@ def _conversation_context(
         can_manage=is_manager_of(user, conversation.team),
         handoff=handoff,
         now=now,
+        bot_flows=get_returnable_flow_names(),
     )
     # Only the owner gets the handoff dialog: nobody else pays for its lists.
     offers_handoff = "handoff" in actions.offered
@@ -205,6 +208,7 @@ def _conversation_context(
         "error": error,
         "now": now,
         "view": _view_slug(request),
+        "bot_card": handoff_card(conversation),
     }
 
 
@@ -344,6 +348,7 @@ OWNERSHIP_VERBS = {
     "accept": lambda cid, user, post: do_accept_handoff(cid, user),
     "decline": lambda cid, user, post: do_decline_handoff(cid, user, post.get("reason", "")),
     "snooze": _snooze,
+    "bot": lambda cid, user, post: do_return_to_bot(cid, user, post.get("flow", "")),
 }
 
 

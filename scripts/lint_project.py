@@ -30,6 +30,7 @@ WRITE_MODULES = (
     "routing/alerts.py",
     "sla/escalation.py",
     "sla/prediction_scan.py",
+    "sla/policy_actions.py",
     "demo/*.py",
     "simulator/*",
 )

@@ -82,4 +82,5 @@ from baton.api import (  # noqa: E402, F401  (registers routes)
     ownership,
     reports,
     routing,
+    sla,
 )

@@ -9,12 +9,12 @@ from pydantic import Field
 
 from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
+from baton.api.conversation_json import conversation_out
 from baton.api.ownership import access_conversation_fresh
 from baton.api.schemas import ConversationOut, ErrorOut, InputSchema
 from baton.bots.actions import do_return_to_bot
 from baton.bots.queries import csat_item, get_csat_responses
 from baton.conversations.queries import access_conversation
-from baton.conversations.serializers import conversation_dict
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 TAGS = ["bots"]
@@ -32,7 +32,7 @@ def return_to_bot(request: AuthenticatedRequest, conversation_id: int, payload: 
     The owner may do it, and managers of its team; the owner stays its last owner."""
     access_conversation(request.user, conversation_id)
     do_return_to_bot(conversation_id, request.user, payload.flow)
-    return conversation_dict(access_conversation_fresh(conversation_id))
+    return conversation_out(access_conversation_fresh(conversation_id))
 
 
 class CsatOut(Schema):

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from baton.agents.http import AuthenticatedRequest
 from baton.api.api import api
+from baton.api.conversation_json import SLA_RELATED, conversation_out
 from baton.api.schemas import (
     ConversationOut,
     ConversationPage,
@@ -26,7 +27,7 @@ from baton.conversations.queries import (
     get_timeline,
     visible_conversations,
 )
-from baton.conversations.serializers import conversation_dict, message_dict
+from baton.conversations.serializers import message_dict
 from baton.core.errors import InvalidInput
 from baton.whatsapp.outbound import do_queue_outbound_message
 
@@ -45,8 +46,10 @@ class ConversationFilters(Schema):
 @api.get("/conversations", response=ConversationPage, tags=["conversations"])
 def list_conversations(request: AuthenticatedRequest, filters: Query[ConversationFilters]):
     limit = max(1, min(filters.limit, 200))
-    qs = filter_view(visible_conversations(request.user), request.user, filters.view).order_by(
-        "-id"
+    qs = (
+        filter_view(visible_conversations(request.user), request.user, filters.view)
+        .select_related(SLA_RELATED)
+        .order_by("-id")
     )
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -55,7 +58,7 @@ def list_conversations(request: AuthenticatedRequest, filters: Query[Conversatio
     rows = list(qs[: limit + 1])
     page = rows[:limit]
     return {
-        "items": [conversation_dict(c) for c in page],
+        "items": [conversation_out(c) for c in page],
         "count": len(page),
         "next_cursor": str(page[-1].pk) if len(rows) > limit else None,
     }
@@ -67,7 +70,7 @@ def list_conversations(request: AuthenticatedRequest, filters: Query[Conversatio
     tags=["conversations"],
 )
 def get_conversation(request: AuthenticatedRequest, conversation_id: int):
-    return conversation_dict(access_conversation(request.user, conversation_id))
+    return conversation_out(access_conversation(request.user, conversation_id))
 
 
 @api.get(

@@ -14,11 +14,12 @@ from pydantic import Field
 
 from baton.agents.http import AuthenticatedRequest
 from baton.api.api import ManagersOnly, api
+from baton.api.conversation_json import SLA_RELATED, conversation_out
 from baton.api.schemas import ConversationOut, ErrorOut, InputSchema
 from baton.conversations import ownership
 from baton.conversations.models import AuditEvent, Conversation, Handoff
 from baton.conversations.queries import access_conversation, get_events, managed_team_ids
-from baton.conversations.serializers import conversation_dict, event_dict
+from baton.conversations.serializers import event_dict
 from baton.core.errors import InvalidInput
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -90,15 +91,15 @@ def _visible(request: AuthenticatedRequest, conversation_id: int) -> None:
 
 
 def _conv(conversation: Any) -> dict[str, Any]:
-    return conversation_dict(
+    return conversation_out(
         access_conversation_fresh(conversation.pk)  # owner/team names after the change
     )
 
 
 def access_conversation_fresh(conversation_id: int) -> Any:
-    return Conversation.objects.select_related("contact", "inbox", "owner", "team").get(
-        pk=conversation_id
-    )
+    return Conversation.objects.select_related(
+        "contact", "inbox", "owner", "team", SLA_RELATED
+    ).get(pk=conversation_id)
 
 
 @api.post(

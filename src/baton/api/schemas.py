@@ -49,6 +49,25 @@ class InboxOut(Schema):
     phone_number_id: str
 
 
+class SlaMetricOut(Schema):
+    state: Literal["none", "running", "warning", "paused", "breached", "met", "missed"] = Field(
+        description="none: no clock; running; warning: due soon; paused (pending or snoozed); "
+        "breached: past due, not answered yet; met: stopped on time; missed: stopped late."
+    )
+    due_at: datetime | None = Field(description="The deadline (null while paused or stopped).")
+    met_at: datetime | None = Field(description="When the clock stopped (met or missed).")
+    breached_at: datetime | None = Field(description="When the deadline passed unanswered.")
+
+
+class SlaOut(Schema):
+    policy: str | None = Field(description="The SLA policy that applies, or null.")
+    predicted_to_breach: bool
+    predicted_answer_at: datetime | None
+    first_response: SlaMetricOut
+    next_response: SlaMetricOut
+    resolution: SlaMetricOut
+
+
 class ConversationOut(Schema):
     id: int
     status: str
@@ -63,6 +82,7 @@ class ConversationOut(Schema):
     first_response_at: datetime | None
     window_ends_at: datetime | None
     last_message_preview: str
+    sla: SlaOut
 
 
 class ConversationPage(Schema):

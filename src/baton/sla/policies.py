@@ -103,7 +103,10 @@ def validate_policy(body: Mapping[str, Any], *, teams: Collection[str]) -> dict[
         )
     warn = body.get("warn_before_seconds")
     if "warn_before_seconds" not in errors and isinstance(warn, int) and warn:
-        shortest = min((body[f] for f in TARGETS if isinstance(body.get(f), int)), default=None)
+        shortest = min(
+            (body[f] for f in TARGETS if f not in errors and isinstance(body.get(f), int)),
+            default=None,
+        )
         if shortest is not None and warn >= shortest:
             errors["warn_before_seconds"] = [
                 f"The warning must come before the shortest target ({shortest} s)."

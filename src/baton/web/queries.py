@@ -131,9 +131,7 @@ def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Any], bool]
 
 def get_conversation_sla(conversation: Conversation) -> ConversationSla | None:
     """The conversation's current SLA clocks with their policy, for its header."""
-    return (
-        ConversationSla.objects.select_related("policy").filter(pk=conversation.pk).first()
-    )
+    return ConversationSla.objects.select_related("policy").filter(pk=conversation.pk).first()
 
 
 def get_open_alerts(user: Any, limit: int = 20) -> list[Alert]:

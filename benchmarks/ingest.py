@@ -192,6 +192,14 @@ def run(args: argparse.Namespace) -> int:
             conn.execute(f'CREATE DATABASE "{dbname}"')
     print(f"==> Database: {'PostgreSQL' if is_pg else 'SQLite (WAL)'}; migrating…", flush=True)
     subprocess.run([BIN / "baton", "migrate", "--verbosity", "0"], env=env, check=True, cwd=workdir)
+    if not args.no_sla_policy:
+        # Every hook on: an SLA policy with all three clocks applies to every conversation.
+        policy = (
+            "from baton.sla.actions import do_create_policy; do_create_policy(None, {"
+            "'name': 'Bench', 'first_response_seconds': 600, 'next_response_seconds': 900,"
+            "'resolution_seconds': 86400, 'warn_before_seconds': 120})"
+        )
+        subprocess.run([BIN / "baton", "shell", "-c", policy], env=env, check=True, cwd=workdir)
 
     posts = build_posts(args.messages, args.customers, args.seed)
     total_messages = sum(n for _, n in posts)
@@ -300,6 +308,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--workers", type=int, default=1, help="baton serve --workers (needs REDIS_URL)"
+    )
+    parser.add_argument(
+        "--no-sla-policy", action="store_true", help="no SLA policy (clocks without targets)"
     )
     sys.exit(run(parser.parse_args()))
 

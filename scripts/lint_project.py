@@ -18,7 +18,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 # Where domain rows are written: every app's actions, and the named write modules beside
-# them (ownership moves, delivery states, the audit log, alerts, routing-rule writes), the
+# them (ownership moves, delivery states, the audit log, alerts, routing-rule writes, SLA
+# escalations), the
 # worker's own bookkeeping, and the demo seed (it writes fixtures through plain creates).
 WRITE_MODULES = (
     "*/actions.py",
@@ -27,6 +28,8 @@ WRITE_MODULES = (
     "whatsapp/delivery.py",
     "routing/rule_actions.py",
     "routing/alerts.py",
+    "sla/escalation.py",
+    "sla/prediction_scan.py",
     "demo/*.py",
     "simulator/*",
 )

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "baton.conversations",
     "baton.routing",
     "baton.sla",
+    "baton.dashboard",
     "baton.realtime",
     "baton.api",
     "baton.web",

@@ -340,3 +340,12 @@ def test_is_open_agrees_with_the_open_spans(calendar, instant):
         for s in calendar.open_spans(d)
     ]
     assert calendar.is_open(instant) == any(start <= instant < end for start, end in spans)
+
+
+@pytest.mark.parametrize("spelling", ["20261225", "2026-W52-5", "2026-12-25T00:00", 20261225])
+def test_a_holiday_the_calendar_would_not_read_is_refused_when_saved(spelling):
+    from baton.core.business_hours import validate_business_hours
+
+    errors = validate_business_hours("UTC", {}, [spelling])
+    assert errors == [f"holidays[0]: {spelling!r} is not a date like 2026-12-25."]
+    assert validate_business_hours("UTC", {}, ["2026-12-25"]) == []

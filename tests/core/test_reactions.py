@@ -13,6 +13,7 @@ from baton.core.changes import ConfigurationChanged
 from baton.core.periodic import periodic_jobs, thread_exit_hooks
 from baton.core.reactions import Slot, dispatch, register, subscribers_of
 from baton.routing.tasks import scan_routing, scan_stale_conversations
+from baton.sla.tasks import predict_breaches, scan_sla
 from baton.whatsapp.graph import close_thread_client
 from baton.whatsapp.tasks import sweep_outbound
 
@@ -78,5 +79,7 @@ def test_the_worker_gets_its_periodic_jobs_from_the_apps():
         sweep_outbound.enqueue: 30.0,
         scan_stale_conversations.enqueue: 15.0,
         scan_routing.enqueue: 15.0,
+        scan_sla.enqueue: 5.0,
+        predict_breaches.enqueue: 15.0,
     }
     assert close_thread_client in thread_exit_hooks()

@@ -55,7 +55,11 @@ LATER_EVENTS = [
     ("labeled", True, {"reason": ""}),
     ("sla_policy", False, {"reason": "SLA policy Gold applies"}),
     ("sla_warning", False, {"reason": "first response due soon (policy Gold)"}),
-    ("sla_breach", False, {"reason": "first response breached → priority urgent, reassigned to Bob (policy Gold)"}),
+    (
+        "sla_breach",
+        False,
+        {"reason": "first response breached → priority urgent, reassigned to Bob (policy Gold)"},
+    ),
     ("sla_breach", False, {"reason": "<script>alert(1)</script>"}),
 ]
 

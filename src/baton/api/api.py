@@ -78,5 +78,6 @@ from baton.api import (  # noqa: E402, F401  (registers routes)
     conversations,
     me,
     ownership,
+    reports,
     routing,
 )

@@ -163,6 +163,8 @@ class Conversation(models.Model):
             models.Index(fields=["status", "-last_message_at"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
+            # Reports count the conversations opened in a range (dashboard.reports).
+            models.Index(fields=["created_at"], name="conversation_created_at"),
         ]
 
     def __str__(self) -> str:

@@ -310,9 +310,9 @@ def validate_business_hours(time_zone: Any, weekly: Any, holidays: Any) -> list[
         errors.append('holidays: expected a list of dates like "2026-12-25".')
     else:
         for i, day in enumerate(holidays):
-            try:
-                date.fromisoformat(day if isinstance(day, str) else "")
-            except ValueError:
+            # The canonical spelling only, as the evaluator reads it (``_iso_dates``):
+            # "20261225" would be saved and then never close the day.
+            if not isinstance(day, str) or not _iso_dates([day]):
                 errors.append(f"holidays[{i}]: {day!r} is not a date like 2026-12-25.")
     return errors
 

@@ -15,6 +15,8 @@ from baton.demo.inbox import seed_inbox_catalogue
 from baton.routing.availability import ShiftWindow, is_on_shift
 from baton.routing.models import RoutingRule
 from baton.routing.rule_actions import do_save_routing_rule
+from baton.sla.actions import do_create_policy
+from baton.sla.models import SlaPolicy
 from baton.whatsapp.actions import do_ensure_inbox
 from baton.whatsapp.models import Inbox
 
@@ -60,6 +62,36 @@ DEMO_RULES = [
         {"field": "message.text", "op": "contains_any", "value": ["in stock", "ship", "shipping"]},
         {"team": "Sales", "labels": ["presales"], "strategy": "round_robin"},
     ),
+]
+
+# SLA, configured once: urgent conversations get a 2-minute first response, the rest 10, so
+# a visitor sees badges count down, a warning and an escalation within minutes.
+DEMO_SLA_POLICIES = [
+    {
+        "name": "Urgent",
+        "position": 0,
+        "conditions": {"field": "conversation.priority", "op": "equals", "value": "urgent"},
+        "first_response_seconds": 120,
+        "next_response_seconds": 300,
+        "resolution_seconds": 4 * 3600,
+        "warn_before_seconds": 60,
+        "on_warning": [{"action": "notify_owner"}, {"action": "notify_managers"}],
+        "on_breach": [{"action": "notify_managers"}, {"action": "reassign"}],
+    },
+    {
+        "name": "Standard",
+        "position": 1,
+        "first_response_seconds": 600,
+        "next_response_seconds": 900,
+        "resolution_seconds": 24 * 3600,
+        "warn_before_seconds": 180,
+        "on_warning": [{"action": "notify_owner"}],
+        "on_breach": [
+            {"action": "set_priority", "priority": "high"},
+            {"action": "add_label", "label": "sla-breached"},
+            {"action": "notify_managers"},
+        ],
+    },
 ]
 
 # (username, role, team, display name)
@@ -110,6 +142,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
                 )
         seed_demo_shifts(timezone.now())
         seed_demo_rules()
+        seed_demo_sla_policies()
         seed_inbox_catalogue()
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]
 
@@ -121,6 +154,14 @@ def seed_demo_rules() -> None:
         if not RoutingRule.objects.filter(name=name).exists():
             rule = RoutingRule(name=name, inbox=None, conditions=conditions, actions=actions)
             do_save_routing_rule(rule, admin)
+
+
+def seed_demo_sla_policies() -> None:
+    """The demo's SLA policies, once (a manager's later edits are kept)."""
+    admin = User.objects.filter(username="admin").first()
+    for values in DEMO_SLA_POLICIES:
+        if not SlaPolicy.objects.filter(name=values["name"]).exists():
+            do_create_policy(admin, dict(values))
 
 
 def seed_demo_shifts(now: datetime) -> None:

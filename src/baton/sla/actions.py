@@ -16,34 +16,47 @@ in the same transaction, so that they take their locks in the assignment engine'
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from baton.agents.models import Team, User
 from baton.conversations.audit import record_config_change, record_event
-from baton.conversations.models import Conversation, EventKind
+from baton.conversations.models import Conversation, ConversationStatus, Message, MessageType
+from baton.conversations.models import EventKind as Timeline
 from baton.conversations.notify import conversation_audience
 from baton.conversations.ownership import lock_conversation
 from baton.core.errors import InvalidInput, NotFound
 from baton.realtime.event_types import SlaChanged, SlaData
 from baton.realtime.events import send_event_on_commit
+from baton.sla.clock import (
+    ClockEvent,
+    EventKind,
+    SlaSnapshot,
+    State,
+    Targets,
+    evaluate,
+    is_acknowledgement,
+)
 from baton.sla.clock import MetricState as ClockMetric
-from baton.sla.clock import SlaSnapshot, State, Targets, evaluate
 from baton.sla.escalation import run_sla_actions
 from baton.sla.models import (
     METRICS,
     OPEN_STATES,
     ConversationSla,
+    MetricState,
     RecordKind,
     SlaPolicy,
     SlaRecord,
 )
 from baton.sla.policies import TARGETS, choose_policy, validate_policy
 from baton.sla.queries import (
+    NOT_CUSTOMER_WRITING,
     get_calendar,
     get_clock_events,
     get_enabled_policies,
@@ -92,7 +105,12 @@ def _columns(snapshot: SlaSnapshot, now: datetime) -> dict[str, Any]:
     return fields
 
 
-def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -> ConversationSla:
+def do_refresh_sla(
+    conversation: Conversation,
+    *,
+    now: datetime | None = None,
+    policies: list[SlaPolicy] | None = None,
+) -> ConversationSla:
     """Re-choose the policy and re-evaluate every clock of ``conversation`` at ``now``.
 
     Precondition: inside a transaction that holds the conversation's row lock (every change
@@ -100,25 +118,89 @@ def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -
     """
     now = now or timezone.now()
     row = ConversationSla.objects.filter(pk=conversation.pk).first()
-    policy = choose_policy(get_enabled_policies(), get_policy_facts(conversation))
     cycle, events = get_clock_events(conversation.pk)
+    return _evaluate_and_store(conversation, row, cycle, events, now, policies)
+
+
+def do_start_sla(conversation: Conversation, message: Message) -> ConversationSla:
+    """The clocks of a conversation ``message`` has just created (ingest's hot path: what
+    the full refresh would read from the database is known here)."""
+    now = timezone.now()
+    events = []
+    if conversation.status != ConversationStatus.BOT:  # a bot took it: nobody owes yet
+        events.append(
+            ClockEvent(
+                message.created_at,
+                EventKind.CUSTOMER_MESSAGE,
+                acknowledgement=is_acknowledgement(
+                    message.text, is_reaction=message.type == MessageType.REACTION
+                ),
+            )
+        )
+    return _evaluate_and_store(conversation, None, 1, events, now, None)
+
+
+def do_refresh_sla_on_message(conversation: Conversation, message: Message) -> None:
+    """An inbound message to an open conversation: most change no clock (the customer
+    writes again while waiting, or only says thanks); then one read is all it costs."""
+    row = ConversationSla.objects.filter(pk=conversation.pk).first()
+    if row is not None and message_changes_no_clock(row, conversation, message):
+        return
+    do_refresh_sla(conversation)
+
+
+def message_changes_no_clock(
+    row: ConversationSla, conversation: Conversation, message: Message
+) -> bool:
+    """Can a customer's message to this (not reopened) conversation move no clock? True
+    only when certain; anything else takes the full refresh."""
+    if message.type in NOT_CUSTOMER_WRITING:
+        return True
+    if conversation.status == ConversationStatus.BOT:
+        return row.first_response_started_at is None  # the bot holds it: nobody owes yet
+    if row.resolution_state == MetricState.PAUSED:
+        return False  # the customer's answer resumed a pending conversation
+    first_waiting = row.first_response_started_at and row.first_response_stopped_at is None
+    next_waiting = row.next_response_started_at and row.next_response_stopped_at is None
+    if first_waiting or next_waiting:
+        return True  # the oldest unanswered message already set the clock
+    if row.first_response_stopped_at is not None:
+        # Answered before: only an acknowledgement starts nothing.
+        return is_acknowledgement(message.text, is_reaction=message.type == MessageType.REACTION)
+    return False
+
+
+def _evaluate_and_store(
+    conversation: Conversation,
+    row: ConversationSla | None,
+    cycle: int,
+    events: list[ClockEvent],
+    now: datetime,
+    policies: list[SlaPolicy] | None,
+) -> ConversationSla:
+    if policies is None:
+        policies = get_enabled_policies()
+    policy = choose_policy(policies, get_policy_facts(conversation))
     snapshot = evaluate(events, targets_of(policy), get_calendar(conversation, policy), now)
+    # The events start at the latest reopen; the cycle number counts every reopen.
+    snapshot = replace(snapshot, cycle=cycle)
     fields = _columns(snapshot, now)
     fields["policy_id"] = policy.pk if policy else None
     if row is None:
         row = ConversationSla(conversation=conversation, **fields)
         row.save(force_insert=True)
         # A new conversation's own created event follows and shows its clocks: one event.
-        changed = False
+        changed = row_existed = False
         before_policy = None
     else:
+        row_existed = True
         changed = any(getattr(row, key) != value for key, value in fields.items())
         before_policy = row.policy_id
         if changed:
             for key, value in fields.items():
                 setattr(row, key, value)
             row.save()
-    if (policy.pk if policy else None) != before_policy:
+    if row_existed and (policy.pk if policy else None) != before_policy:
         _record_policy_choice(conversation, before_policy, policy)
     _record_crossings(conversation, row, snapshot, policy, now)
     if changed:
@@ -133,7 +215,11 @@ def do_refresh_sla(conversation: Conversation, *, now: datetime | None = None) -
 def _record_policy_choice(
     conversation: Conversation, before_id: int | None, policy: SlaPolicy | None
 ) -> None:
-    before = SlaPolicy.objects.filter(pk=before_id).values_list("name", flat=True).first()
+    before = (
+        SlaPolicy.objects.filter(pk=before_id).values_list("name", flat=True).first()
+        if before_id is not None
+        else None
+    )
     if policy is None:
         reason = f"SLA policy {before} no longer applies" if before else "no SLA policy applies"
     elif before:
@@ -141,7 +227,7 @@ def _record_policy_choice(
     else:
         reason = f"SLA policy {policy.name} applies"
     record_event(
-        EventKind.SLA_POLICY,
+        Timeline.SLA_POLICY,
         conversation=conversation,
         reason=reason,
         data={"policy": policy.name if policy else None, "before": before},
@@ -166,9 +252,14 @@ def _record_crossings(
         state: ClockMetric = getattr(snapshot, metric)
         if state.started_at is None:
             continue
-        if state.warn_at is not None and state.warn_at <= now and state.state in (
-            State.WARNING,
-            State.BREACHED,
+        if (
+            state.warn_at is not None
+            and state.warn_at <= now
+            and state.state
+            in (
+                State.WARNING,
+                State.BREACHED,
+            )
         ):
             wanted.append((metric, state, RecordKind.WARNING, state.warn_at, None))
         if state.state in (State.BREACHED, State.MISSED) and state.breached_at is not None:
@@ -187,30 +278,44 @@ def _record_crossings(
         ).values_list("metric", "started_at", "kind")
     )
     owner = conversation.owner if conversation.owner_id else None
-    for metric, state, kind, at, elapsed in wanted:
-        if (metric, state.started_at, kind) in have:
-            continue
-        try:
-            with transaction.atomic():
-                record = SlaRecord.objects.create(
-                    conversation=conversation,
-                    cycle=snapshot.cycle,
-                    metric=metric,
-                    started_at=state.started_at,
-                    kind=kind,
-                    at=at,
-                    due_at=state.due_at,
-                    elapsed_seconds=elapsed,
-                    policy=policy,
-                    policy_name=policy.name if policy else "",
-                    team_id=conversation.team_id,
-                    owner=_answered_by(conversation, state, kind, owner),
-                    data={"still_waiting": state.state.value in OPEN_STATES},
-                )
-        except IntegrityError:
-            continue  # recorded by a concurrent writer: once is the point
-        if kind in (RecordKind.WARNING, RecordKind.BREACH):
-            run_sla_actions.enqueue(record.pk)
+    new = [
+        SlaRecord(
+            conversation=conversation,
+            cycle=snapshot.cycle,
+            metric=metric,
+            started_at=state.started_at,  # type: ignore[misc]  # checked when wanted
+            kind=kind,
+            at=at,
+            due_at=state.due_at,
+            elapsed_seconds=elapsed,
+            policy=policy,
+            policy_name=policy.name if policy else "",
+            team_id=conversation.team_id,
+            owner=_answered_by(conversation, state, kind, owner),
+            data={"still_waiting": state.state.value in OPEN_STATES},
+        )
+        for metric, state, kind, at, elapsed in wanted
+        if (metric, state.started_at, kind) not in have
+    ]
+    if not new:
+        return
+    # The conversation's row lock makes these the only writers of its records; the unique
+    # constraints stay the backstop (a conflicting row is skipped, never written twice).
+    SlaRecord.objects.bulk_create(new, ignore_conflicts=True)
+    alerts = [r for r in new if r.kind in (RecordKind.WARNING, RecordKind.BREACH)]
+    if alerts:
+        keys = {(r.metric, r.started_at, r.kind) for r in alerts}
+        ids = [
+            pk
+            for pk, *key in SlaRecord.objects.filter(
+                conversation_id=conversation.pk,
+                kind__in=[RecordKind.WARNING, RecordKind.BREACH],
+                started_at__in={r.started_at for r in alerts},
+            ).values_list("pk", "metric", "started_at", "kind")
+            if tuple(key) in keys
+        ]
+        for record_id in sorted(ids):
+            run_sla_actions.enqueue(record_id)
 
 
 def _answered_by(
@@ -228,24 +333,35 @@ def _answered_by(
 # The scan
 
 
-def do_scan_sla(now: datetime | None = None, *, batch: int = SCAN_BATCH) -> int:
-    """Re-evaluate every conversation whose warning or due instant has come. Idempotent:
-    safe to run any number of times, in any number of workers. Returns the rows looked at.
+def do_scan_sla(
+    now: datetime | None = None, *, batch: int = SCAN_BATCH, max_seconds: float | None = None
+) -> int:
+    """Re-evaluate every conversation whose warning or due instant has come (the most
+    overdue first), for at most ``max_seconds``. Idempotent: safe to run any number of times,
+    in any number of workers. Returns the rows looked at.
     """
     now = now or timezone.now()
+    started = time.monotonic()
     due_ids = list(
         ConversationSla.objects.filter(next_check_at__lte=now)
         .order_by("next_check_at")
         .values_list("pk", flat=True)[:batch]
     )
+    policies = get_enabled_policies() if due_ids else []
+    looked_at = 0
     for conversation_id in due_ids:
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            break  # the rest wait for the next tick (queued at once by sla.tasks)
+        looked_at += 1
         with transaction.atomic():
             try:
                 conversation = lock_conversation(conversation_id)
             except NotFound:
                 continue
-            do_refresh_sla(conversation, now=now)
-    return len(due_ids)
+            # Read the clock once the lock is ours: a reply that held it meanwhile is
+            # then in the past, never "after now" (which would read as unanswered).
+            do_refresh_sla(conversation, now=max(now, timezone.now()), policies=policies)
+    return looked_at
 
 
 def do_refresh_open_conversations(policy_ids: set[int | None] | None = None) -> int:
@@ -255,7 +371,8 @@ def do_refresh_open_conversations(policy_ids: set[int | None] | None = None) -> 
     if policy_ids is not None:
         open_ids = open_ids.filter(sla__policy_id__in=[p for p in policy_ids if p is not None])
     count = 0
-    for conversation_id in open_ids.values_list("pk", flat=True).iterator():
+    # The ids first: each refresh writes, and a cursor held open across writes is fragile.
+    for conversation_id in list(open_ids.values_list("pk", flat=True)):
         with transaction.atomic():
             try:
                 conversation = lock_conversation(conversation_id)

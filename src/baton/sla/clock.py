@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from baton.core.business_hours import BusinessCalendar
@@ -233,7 +234,9 @@ def evaluate(
             if stop is None or stop > now:
                 return MetricState(State.NONE, started_at=start)
             elapsed = _active_seconds(calendar, start, stop, list(pauses))
-            return MetricState(State.NONE, started_at=start, stopped_at=stop, elapsed_seconds=elapsed)
+            return MetricState(
+                State.NONE, started_at=start, stopped_at=stop, elapsed_seconds=elapsed
+            )
         return _metric_state(
             calendar, target, targets.warn_before_seconds, start, stop, list(pauses), now
         )
@@ -319,7 +322,7 @@ def _metric_state(
         # "due - warn_before" in business time, pauses included: the instant at which only
         # warn_before of active time is left.
         warn = _after_active_seconds(calendar, start, max(0.0, target - warn_before), pauses, now)
-    fields = {"started_at": start, "due_at": due, "warn_at": warn}
+    fields: dict[str, Any] = {"started_at": start, "due_at": due, "warn_at": warn}
     if stop is not None and stop <= now:
         elapsed = _active_seconds(calendar, start, stop, pauses)
         if stop <= due:

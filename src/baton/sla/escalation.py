@@ -51,7 +51,7 @@ def do_run_sla_actions(record_id: int) -> list[str]:
     """Apply the policy's actions for one warning or breach record; returns what was done."""
     with transaction.atomic():
         record = (
-            SlaRecord.objects.select_for_update()
+            SlaRecord.objects.select_for_update(of=("self",))
             .select_related("policy", "conversation")
             .filter(pk=record_id)
             .first()
@@ -107,7 +107,7 @@ def do_run_sla_actions(record_id: int) -> list[str]:
             SlaAlert(
                 conversation_id=conversation.pk,
                 kind="warning" if record.kind == RecordKind.WARNING else "breach",
-                metric=record.metric,
+                metric=Metric(record.metric).value,  # type: ignore[arg-type]
                 due_at=(record.due_at or record.at).isoformat(),
                 text=text,
             ),

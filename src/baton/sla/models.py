@@ -129,6 +129,13 @@ class ConversationSla(models.Model):
                 condition=Q(nearest_due_at__isnull=False),
                 name="sla_nearest_deadline",
             ),
+            # The rows carrying a prediction: the prediction scan clears those no longer
+            # queued without reading every conversation's row.
+            models.Index(
+                fields=["predicted_answer_at"],
+                condition=Q(predicted_answer_at__isnull=False) | Q(predicted_to_breach=True),
+                name="sla_with_a_prediction",
+            ),
         ]
 
     def __str__(self) -> str:

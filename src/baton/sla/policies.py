@@ -93,7 +93,7 @@ def validate_policy(body: Mapping[str, Any], *, teams: Collection[str]) -> dict[
         value = body.get(field)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value:
+        if isinstance(value, bool) or not isinstance(value, int) or not value > 0:
             errors[field] = ["A whole number of seconds above 0, or null for none."]
         elif value > MAX_TARGET_SECONDS:
             errors[field] = [f"At most {MAX_TARGET_SECONDS} seconds (30 days)."]

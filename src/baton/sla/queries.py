@@ -12,7 +12,6 @@ from baton.conversations.models import (
     AuditEvent,
     Conversation,
     ConversationStatus,
-    DeliveryStatus,
     Direction,
     EventKind,
     Message,
@@ -55,7 +54,8 @@ def get_policy_facts(conversation: Conversation) -> Mapping[str, Any]:
         within_business_hours=False,
     )
     del facts["customer.is_returning"], facts["time.within_business_hours"]
-    facts["conversation.team"] = conversation.team.name if conversation.team_id else ""
+    team = conversation.team if conversation.team_id else None
+    facts["conversation.team"] = team.name if team is not None else ""
     facts["conversation.priority"] = PRIORITY_NAMES.get(conversation.priority, "normal")
     labels = conversation.labels
     facts["conversation.labels"] = labels if isinstance(labels, list) else []
@@ -101,7 +101,7 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
     events: list[ClockEvent] = []
     if cycle_start is not None:
         events.append(ClockEvent(cycle_start, Clock.REOPENED))
-    for kind, from_status, to_status, at in moves:
+    for _kind, from_status, to_status, at in moves:
         if cycle_start is not None and at <= cycle_start:
             continue
         if to_status == ConversationStatus.RESOLVED:
@@ -117,8 +117,8 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
     )
     if cycle_start is not None:
         messages = messages.filter(created_at__gte=cycle_start)
-    for direction, msg_type, text, status, author_role, at in messages.values_list(
-        "direction", "type", "text", "status", "author__role", "created_at"
+    for direction, msg_type, text, author_role, at in messages.values_list(
+        "direction", "type", "text", "author__role", "created_at"
     ):
         if direction == Direction.INBOUND:
             if msg_type in NOT_CUSTOMER_WRITING:
@@ -128,8 +128,9 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
         elif author_role == Role.BOT:
             events.append(ClockEvent(at, Clock.BOT_MESSAGE))
         elif author_role is not None and msg_type not in NOT_AN_ANSWER:
-            if status != DeliveryStatus.FAILED:  # it never reached the customer
-                events.append(ClockEvent(at, Clock.HUMAN_REPLY))
+            # Counted when the person sent it, delivered or not: an outcome once recorded
+            # never changes, and a failed send is shown failed to its author to resend.
+            events.append(ClockEvent(at, Clock.HUMAN_REPLY))
         # No author: an automation (nobody's answer); it stops no clock.
     events.sort(key=lambda event: event.at)
     return cycle, events

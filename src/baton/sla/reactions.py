@@ -13,13 +13,19 @@ from baton.conversations.changes import (
     ConversationTagged,
     HumanReplied,
     MessageReceived,
+    Opened,
 )
 from baton.core.reactions import Slot, register
-from baton.sla.actions import do_refresh_sla
+from baton.sla.actions import do_refresh_sla, do_refresh_sla_on_message, do_start_sla
 
 
 def refresh_on_message(change: MessageReceived) -> None:
-    do_refresh_sla(change.conversation)
+    if change.opened == Opened.CREATED:
+        do_start_sla(change.conversation, change.message)
+    elif change.opened == Opened.EXISTING:
+        do_refresh_sla_on_message(change.conversation, change.message)
+    else:
+        do_refresh_sla(change.conversation)  # reopened: a new cycle
 
 
 def refresh_on_reply(change: HumanReplied) -> None:

@@ -133,6 +133,8 @@ _EVENT_TEMPLATES = {
 }
 for _kind, _name in _EVENT_TEMPLATES.items():
     register_event_kind(_kind, f"web/timeline/{_name}.html")
+
+
 # An alert's reason is its line ("Alert · waiting 20 minutes"), not a second "Reason:".
 def _reason_in_line(event: Any, page: Context) -> dict[str, Any]:
     return {"reason_in_line": True}

@@ -4,15 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0006_message_media_id_unbounded'),
+        ("conversations", "0006_message_media_id_unbounded"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('claimed', 'Claimed'), ('assigned', 'Assigned'), ('auto_assigned', 'Assigned by routing'), ('overflowed', 'Overflowed to another team'), ('handoff_requested', 'Handoff requested'), ('handoff_accepted', 'Handoff accepted'), ('handoff_declined', 'Handoff declined'), ('handoff_expired', 'Handoff expired'), ('handed_to_team', 'Handed to a team'), ('released', 'Released to the queue'), ('taken_over', 'Taken over'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('snoozed', 'Snoozed'), ('woke_up', 'Snooze ended'), ('pending', 'Waiting on customer'), ('customer_replied', 'Customer replied'), ('alert', 'Alert'), ('config', 'Configuration changed'), ('routed', 'Routed by a rule'), ('priority_changed', 'Priority changed'), ('labeled', 'Labels changed'), ('sla_policy', 'SLA policy chosen'), ('sla_warning', 'SLA warning'), ('sla_breach', 'SLA breached')], max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("claimed", "Claimed"),
+                    ("assigned", "Assigned"),
+                    ("auto_assigned", "Assigned by routing"),
+                    ("overflowed", "Overflowed to another team"),
+                    ("handoff_requested", "Handoff requested"),
+                    ("handoff_accepted", "Handoff accepted"),
+                    ("handoff_declined", "Handoff declined"),
+                    ("handoff_expired", "Handoff expired"),
+                    ("handed_to_team", "Handed to a team"),
+                    ("released", "Released to the queue"),
+                    ("taken_over", "Taken over"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("snoozed", "Snoozed"),
+                    ("woke_up", "Snooze ended"),
+                    ("pending", "Waiting on customer"),
+                    ("customer_replied", "Customer replied"),
+                    ("alert", "Alert"),
+                    ("config", "Configuration changed"),
+                    ("routed", "Routed by a rule"),
+                    ("priority_changed", "Priority changed"),
+                    ("labeled", "Labels changed"),
+                    ("sla_policy", "SLA policy chosen"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breach", "SLA breached"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

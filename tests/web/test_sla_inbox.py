@@ -28,7 +28,9 @@ from tests.conftest import load_sample, make_user, meta_bytes, post_webhook
 from tests.web.test_inbox import HX_LIST, HX_PANE, counters, make_conversations
 
 BADGE = re.compile(
-    r'<span class="chip sla sla-(?P<tone>\w+)" title="(?P<title>[^"]*)" data-sla-tone="\w+">'
+    r'<span class="chip sla sla-(?P<tone>\w+)(?P<predicted> sla-predicted)?"'
+    r' title="(?P<title>[^"]*)"'
+    r' data-sla-state="(?P<state>\w+)">'
     r'<span class="sla-tag">SLA</span> (?:<span data-sla-due="(?P<due>[^"]+)">)?(?P<text>[^<]*)'
 )
 
@@ -103,7 +105,7 @@ def test_warning_badge_is_amber(client, inbox, agent):
     assert row.first_response_state == "warning"
     client.force_login(agent)
     [badge] = badges(list_html(client))
-    assert badge["tone"] == "warning"
+    assert (badge["tone"], badge["state"], badge["predicted"]) == ("warning", "warning", None)
     assert badge["text"] in ("1m left", "59s left", "58s left")
 
 
@@ -114,7 +116,7 @@ def test_breached_badge_is_red_and_counts_up(client, inbox, agent):
     assert row.first_response_state == "breached"
     client.force_login(agent)
     [badge] = badges(list_html(client))
-    assert badge["tone"] == "breached"
+    assert (badge["tone"], badge["state"]) == ("breached", "breached")
     assert badge["text"] == "2m over"
     assert badge["title"].startswith("First response breached")
 
@@ -130,6 +132,8 @@ def test_paused_badge_is_grey_and_has_no_countdown(client, inbox, agent):
     [badge] = badges(html)
     assert badge == {
         "tone": "paused",
+        "predicted": None,
+        "state": "paused",
         "title": "Resolution clock paused",
         "due": None,
         "text": "paused",
@@ -149,9 +153,13 @@ def test_predicted_breach_is_amber_before_the_warning(client, inbox, agent):
     )
     client.force_login(agent)
     [badge] = badges(list_html(client))
-    assert badge["tone"] == "warning"
+    assert (badge["tone"], badge["state"], badge["predicted"]) == (
+        "warning",
+        "running",
+        " sla-predicted",
+    )
     assert re.search(
-        r"predicted to breach in (29|30)m: likely answered (\w{3} )?\d\d:\d\d", badge["title"]
+        r"predicted to breach in (29|30) min: likely answered (\w{3} )?\d\d:\d\d", badge["title"]
     )
     assert "predicted to breach in" in pane_html(client, conversation)
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from baton.conversations.models import Conversation
 from baton.sla.clock import window_warning
 from baton.sla.models import METRICS, OPEN_STATES, ConversationSla, Metric, MetricState
+from baton.sla.prediction import format_minutes
 
 LABELS = {metric.value: metric.label for metric in Metric}
 
@@ -66,7 +67,8 @@ def zone_of(conversation: Conversation) -> ZoneInfo:
 
 
 def _predicted_title(row: ConversationSla, due_at: datetime, now: datetime, zone: ZoneInfo) -> str:
-    title = f"predicted to breach in {short_duration((due_at - now).total_seconds())}"
+    # sla.prediction's words ("predicted to breach in 8 min"), and the instant behind them.
+    title = f"predicted to breach in {format_minutes(due_at - now)}"
     if row.predicted_answer_at is not None:
         title += f": likely answered {clock_time(row.predicted_answer_at, now, zone)}"
         title += f", due {clock_time(due_at, now, zone)}"
@@ -81,10 +83,13 @@ def _predicted_title(row: ConversationSla, due_at: datetime, now: datetime, zone
 class SlaBadge:
     """One list item's badge: the nearest open deadline (``due_at`` counts down live)."""
 
-    tone: str  # "running" | "warning" | "breached" | "paused"
+    tone: str  # "running" | "warning" | "breached" | "paused" (the colour)
     text: str
     title: str
     due_at: datetime | None = None
+    # The nearest clock's own state; a running clock predicted to breach is amber too.
+    state: str = ""
+    predicted: bool = False
 
 
 def list_badge(conversation: Conversation, now: datetime) -> SlaBadge | None:
@@ -101,9 +106,11 @@ def list_badge(conversation: Conversation, now: datetime) -> SlaBadge | None:
         paused = [m for m in METRICS if row.state_of(m) == MetricState.PAUSED]
         if not paused:
             return None
-        return SlaBadge("paused", "paused", f"{LABELS[paused[0]]} clock paused")
+        title = f"{LABELS[paused[0]]} clock paused"
+        return SlaBadge("paused", "paused", title, state=MetricState.PAUSED)
     due_at, metric = min(open_clocks)
     state = row.state_of(metric)
+    predicted = row.predicted_to_breach and state == MetricState.RUNNING
     zone = zone_of(conversation)
     title = f"{LABELS[metric]} due {clock_time(due_at, now, zone)}"
     if state == MetricState.BREACHED:
@@ -111,12 +118,12 @@ def list_badge(conversation: Conversation, now: datetime) -> SlaBadge | None:
         title = f"{LABELS[metric]} breached (was due {clock_time(due_at, now, zone)})"
     elif state == MetricState.WARNING:
         tone = "warning"
-    elif row.predicted_to_breach:
+    elif predicted:
         tone = "warning"
         title = f"{title}, {_predicted_title(row, due_at, now, zone)}"
     else:
         tone = "running"
-    return SlaBadge(tone, left_or_over(due_at, now), title, due_at)
+    return SlaBadge(tone, left_or_over(due_at, now), title, due_at, state, predicted)
 
 
 # ------------------------------------------------------------------------------------------

@@ -67,13 +67,26 @@
     });
   }
   let slaTimer = null;
-  function refreshSlaClocks() {
+  function hasClock(sla) {
+    return !!sla && ["first_response", "next_response", "resolution"].some(
+      (m) => sla[m] && sla[m].state !== "none");
+  }
+  // Only the header's clocks are re-read: the composer, the draft and the scroll stay.
+  function refreshSlaClocks(event) {
+    if (!$("#sla-clocks")) {
+      // No clock shown yet: nothing to do unless one now has a target; then give the
+      // fragment a place under the routing facts.
+      const facts = $(".conversation .conv-title .routing-facts");
+      if (!hasClock(event.sla) || !facts) return;
+      const slot = document.createElement("div");
+      slot.id = "sla-clocks";
+      slot.hidden = true;
+      facts.after(slot);
+    }
     clearTimeout(slaTimer);
     slaTimer = setTimeout(function () {
       const id = openConversationId();
-      if (!id) return;
-      // No clock was shown yet: the header has no place for one, so reload the pane.
-      if (!$("#sla-clocks")) { reloadConversation(); return; }
+      if (!id || !$("#sla-clocks")) return;
       htmx.ajax("GET", `/c/${id}/?part=sla`, {target: "#sla-clocks", swap: "outerHTML"});
     }, 150);
   }
@@ -184,7 +197,7 @@
         refreshTimeline();
       }
     } else if (event.type === "sla.changed") {
-      refreshSlaClocks();
+      refreshSlaClocks(event);
     } else if (event.type === "sla.alert") {
       refreshTimeline(); // its warning or breach line, with what the policy did
     } else if (event.type.startsWith("message.")) {

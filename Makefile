@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BATON  := $(BIN)/baton
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint format bench bench-assignment bench-inbox browsers clean
+.PHONY: install demo test test-postgres lint format bench bench-assignment bench-inbox bench-dashboard browsers clean
 
 install: $(STAMP)
 
@@ -58,11 +58,16 @@ bench-assignment: install
 bench-inbox: install
 	$(BIN)/python benchmarks/inbox_list.py
 
+# The manager's board and its API with 10,000 open and 1,000,000 total conversations, on the
+# PostgreSQL database DATABASE_URL names (it is emptied first).
+bench-dashboard: install
+	$(BIN)/python benchmarks/dashboard.py
+
 # The pictures in docs/screenshots/ come from the browser tests; other test runs keep their
 # screenshots in pytest's temporary folder.
 .PHONY: screenshots
 screenshots: install
-	BATON_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_inbox.py
+	BATON_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_inbox.py tests/browser/test_dashboard.py
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 browsers:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "baton.routing",
     "baton.sla",
     "baton.dashboard",
+    "baton.bots",
     "baton.realtime",
     "baton.api",
     "baton.web",
@@ -211,6 +212,9 @@ BATON_SEND_UNCERTAIN_AFTER_SECONDS = int(
 # Presence timeouts for agents using the web app (see agents.tasks.do_expire_presence).
 BATON_AWAY_AFTER_SECONDS = int(os.environ.get("BATON_AWAY_AFTER_SECONDS", "900"))
 BATON_OFFLINE_AFTER_SECONDS = int(os.environ.get("BATON_OFFLINE_AFTER_SECONDS", "120"))
+
+# /metrics (Prometheus) answers 404 unless a token is set; then `Authorization: Bearer <token>`.
+BATON_METRICS_TOKEN = os.environ.get("BATON_METRICS_TOKEN", "").strip()
 
 # --- Sign-in throttling (django-axes) ---------------------------------------------------------
 # Counted per username *and* address: a guesser is stopped without letting anyone lock a

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from baton.api.api import api
+from baton.dashboard.views import metrics
 from baton.whatsapp.views import whatsapp_webhook
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("routing/", include("baton.routing.urls")),
     path("reports/", include("baton.dashboard.report_urls")),
+    path("dashboard/", include("baton.dashboard.urls")),
+    path("metrics", metrics, name="metrics"),
     path("", include("baton.web.urls")),
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.

@@ -70,3 +70,16 @@ def test_presence_api(client, db):
     assert bad.status_code == 422
     client.logout()
     assert client.post("/api/v1/me/presence", {"status": "away"}).status_code == 401
+
+
+def test_every_presence_change_is_kept_with_what_it_replaced(db):
+    from baton.agents.actions import do_set_presence
+    from baton.agents.models import PresenceChange
+    from tests.conftest import make_user
+
+    agent = make_user("hist")
+    assert do_set_presence(agent, "available")
+    assert not do_set_presence(agent, "available")  # nothing happened: nothing recorded
+    assert do_set_presence(agent, "away")
+    rows = list(PresenceChange.objects.filter(user=agent).values_list("previous", "presence"))
+    assert rows == [("offline", "available"), ("available", "away")]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from baton.agents.changes import PresenceChanged
+from baton.bots.tasks import fire_bot_timeouts
 from baton.conversations.changes import ConversationCreated, ConversationMoved, MessageReceived
 from baton.core import reactions
 from baton.core.changes import ConfigurationChanged
@@ -81,5 +82,6 @@ def test_the_worker_gets_its_periodic_jobs_from_the_apps():
         scan_routing.enqueue: 15.0,
         scan_sla.enqueue: 5.0,
         predict_breaches.enqueue: 15.0,
+        fire_bot_timeouts.enqueue: 5.0,
     }
     assert close_thread_client in thread_exit_hooks()

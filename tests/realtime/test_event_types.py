@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from baton.agents.actions import do_add_team_member, do_set_presence
 from baton.agents.models import Team
+from baton.bots.actions import do_create_flow, do_return_to_bot
 from baton.conversations.models import Conversation
 from baton.conversations.ownership import (
     do_assign_conversation,
@@ -41,6 +42,7 @@ from baton.routing.alerts import do_scan_stale_conversations
 from baton.sla.actions import do_scan_sla
 from baton.sla.escalation import do_run_sla_actions
 from baton.sla.models import SlaPolicy, SlaRecord
+from tests.bots.flows import closing
 from tests.conftest import load_sample, make_inbox, make_user, meta_bytes, post_webhook
 from tests.realtime.test_access import opened, session_cookie
 
@@ -125,6 +127,13 @@ SAMPLES: dict[EventType, dict[str, Any]] = {
         "metric": "first_response",
         "due_at": "2026-05-01T10:10:00+00:00",
         "text": "first response breached → priority urgent (policy Gold)",
+    },
+    EventType.CSAT_LOW: {
+        "conversation_id": 7,
+        "score": 1,
+        "comment": "nobody helped",
+        "agents": ["alice"],
+        "text": "Rated 1/5 by Ana",
     },
     EventType.ACCESS_CHANGED: {},
     EventType.CONVERSATION_VIEWING: {"conversation_id": 7, "user": USER},
@@ -244,6 +253,19 @@ def test_the_actions_send_payloads_that_fit_their_schemas(transactional_db, sent
     do_scan_stale_conversations()
     do_resolve_conversation(conversation.pk, bob)
     do_scan_stale_conversations()
+
+    # A manager hands it to a closing flow; the customer rates it 1: managers hear it.
+    do_create_flow(closing(), None)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        window_ends_at=timezone.now() + timedelta(hours=1)
+    )
+    do_return_to_bot(conversation.pk, manager, "Closing")
+    rating = load_sample("inbound_interactive_list_reply.json")
+    rating["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"]["list_reply"] = {
+        "id": "csat_1",
+        "title": "1 ⭐ Very poor",
+    }
+    post_webhook_sample(rating)
 
     assert {"id": conversation.pk, "owner": None} in [
         e["conversation"] for e in sent if e["type"] == "conversation.updated"

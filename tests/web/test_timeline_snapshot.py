@@ -61,6 +61,11 @@ LATER_EVENTS = [
         {"reason": "first response breached → priority urgent, reassigned to Bob (policy Gold)"},
     ),
     ("sla_breach", False, {"reason": "<script>alert(1)</script>"}),
+    ("bot_started", False, {"reason": "flow “Front desk” greets new conversations"}),
+    ("bot_handoff", False, {"reason": "handed off by bot: Order 1234", "to_team": True}),
+    ("bot_returned", True, {"reason": "returned to the bot: flow “Closing”"}),
+    ("csat", False, {"reason": "rated 5/5", "note": "Ana was great", "data": {"score": 5}}),
+    ("csat", False, {"reason": "rating not asked: the 24-hour window is closed"}),
 ]
 
 # (direction, type, fields): every message type, and the states that change its look.
@@ -195,6 +200,9 @@ def timeline(conversation, agent, default_team):
         )
     for kind, with_actor, fields in LATER_EVENTS:
         at += timedelta(minutes=1)
+        fields = dict(fields)
+        if fields.pop("to_team", False):
+            fields["to_team"] = default_team
         AuditEvent.objects.create(
             conversation=conversation,
             kind=kind,

@@ -10,7 +10,16 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from baton.agents.changes import PresenceChanged
-from baton.agents.models import ApiToken, Presence, Role, Team, TeamMembership, User, hash_token
+from baton.agents.models import (
+    ApiToken,
+    Presence,
+    PresenceChange,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+    hash_token,
+)
 from baton.core.changes import announce_config_change
 from baton.core.errors import InvalidInput
 from baton.core.reactions import dispatch
@@ -144,6 +153,14 @@ def do_set_presence(user: User, status: str) -> bool:
         raise InvalidInput("Bots have no presence.")
     now = timezone.now()
     with transaction.atomic():
+        # The previous value under the row lock (PostgreSQL): the history row must name what
+        # this change replaced, not what a concurrent change had already replaced.
+        previous = (
+            User.objects.select_for_update()
+            .filter(pk=user.pk)
+            .values_list("presence", flat=True)
+            .first()
+        )
         changed = (
             User.objects.filter(pk=user.pk)
             .exclude(presence=status)
@@ -153,6 +170,9 @@ def do_set_presence(user: User, status: str) -> bool:
         if not changed:
             return False
         user.presence_changed_at = now
+        PresenceChange.objects.create(
+            user=user, presence=status, previous=previous or Presence.OFFLINE, at=now
+        )
         team_ids = list(user.memberships.values_list("team_id", flat=True))
         send_event_on_commit(
             PresenceChangedEvent(

@@ -64,6 +64,23 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
+class PresenceChange(models.Model):
+    """One change of an agent's presence, appended by ``agents.actions.do_set_presence``
+    (the manager's shift timeline reads them; ``User.presence`` stays the current value)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="presence_changes")
+    presence = models.CharField(max_length=16, choices=Presence.choices)
+    previous = models.CharField(max_length=16, choices=Presence.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.previous}->{self.presence} at {self.at:%Y-%m-%d %H:%M}"
+
+
 def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
@@ -142,6 +159,13 @@ class Team(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Where overflowing conversations go; without one, managers are alerted.",
+    )
+    # A flow's name, not a foreign key: flows live in the bots app, above this one.
+    on_resolve_flow = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="When a conversation of this team is resolved, hand it to this bot flow "
+        "(e.g. a closing flow asking for a rating). Empty = none.",
     )
     # Round robin's position: the id of the agent who was given the last conversation.
     round_robin_cursor = models.BigIntegerField(default=0)

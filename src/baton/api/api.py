@@ -75,7 +75,9 @@ install_error_handlers(api)
 from baton.api import (  # noqa: E402, F401  (registers routes)
     agents,
     alerts,
+    bots,
     conversations,
+    dashboard,
     me,
     ownership,
     reports,

@@ -339,16 +339,14 @@ def record_outbound_message(
         target.reactions = reactions
         notify_message(target, EventType.MESSAGE_UPDATED)
     else:
+        # Answered: the customer is no longer waiting on us (one statement for both).
         Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=now, last_message_preview=preview_of(msg_type, text)
+            last_message_at=now, last_message_preview=preview_of(msg_type, text), waiting_since=None
         )
     if author is not None and not author.is_bot:
         Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
             first_response_at=now
         )
-    if reaction is None:
-        # Answered: the customer is no longer waiting on us.
-        Conversation.objects.filter(pk=conversation.pk).update(waiting_since=None)
     if author is not None and not author.is_bot:
         dispatch(HumanReplied(conversation, message))
     return message

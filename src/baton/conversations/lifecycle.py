@@ -30,6 +30,11 @@ class Action(StrEnum):
     WAKE_UP = "wake_up"
     SET_PENDING = "set_pending"
     CUSTOMER_REPLIED = "customer_replied"
+    # A bot flow takes the conversation: a new one, or handed back by a person (bots app).
+    TO_BOT = "to_bot"
+    # The bot hands the conversation to people: their queue (the assignment engine, with a
+    # preferred agent when the flow names one, picks who).
+    BOT_HANDOFF = "bot_handoff"
 
 
 class InvalidTransition(Exception):
@@ -44,6 +49,8 @@ OPEN = (S.BOT, S.QUEUED, *OWNED)
 
 TRANSITIONS: dict[tuple[str, Action], str] = {
     (S.QUEUED, Action.CLAIM): S.ASSIGNED,
+    # A person may take a conversation from a bot at any time (the flow is cancelled).
+    (S.BOT, Action.CLAIM): S.ASSIGNED,
     (S.QUEUED, Action.AUTO_ASSIGN): S.ASSIGNED,
     (S.QUEUED, Action.OVERFLOW): S.QUEUED,
     **{(s, Action.ASSIGN): S.ASSIGNED for s in OPEN},
@@ -61,6 +68,10 @@ TRANSITIONS: dict[tuple[str, Action], str] = {
     (S.ASSIGNED, Action.SET_PENDING): S.PENDING,
     (S.PENDING, Action.CUSTOMER_REPLIED): S.ASSIGNED,
     (S.SNOOZED, Action.CUSTOMER_REPLIED): S.ASSIGNED,
+    # Resolved too: a team's "on resolve run flow X" hands the resolved conversation to a
+    # closing flow (a rating) in the resolve's own transaction.
+    **{(s, Action.TO_BOT): S.BOT for s in (S.QUEUED, *OWNED, S.RESOLVED)},
+    (S.BOT, Action.BOT_HANDOFF): S.QUEUED,
 }
 
 

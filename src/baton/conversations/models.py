@@ -300,6 +300,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "timestamp"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            # The manager's board: each agent's replies today (benchmarks/dashboard.py).
+            models.Index(
+                fields=["author", "timestamp"],
+                condition=Q(direction="outbound"),
+                name="message_replies_by_author",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -336,6 +342,10 @@ class EventKind(models.TextChoices):
     SLA_POLICY = "sla_policy", "SLA policy chosen"
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACH = "sla_breach", "SLA breached"
+    BOT_STARTED = "bot_started", "Bot flow started"
+    BOT_HANDOFF = "bot_handoff", "Handed off by a bot"
+    BOT_RETURNED = "bot_returned", "Returned to a bot"
+    CSAT = "csat", "Satisfaction rating"
 
 
 class AuditEvent(models.Model):

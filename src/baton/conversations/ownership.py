@@ -156,7 +156,7 @@ def do_claim_conversation(conversation_id: int, actor: User) -> Conversation:
     with transaction.atomic():
         _lock_new_owner(actor)
         conversation = lock_conversation(conversation_id)
-        if conversation.owner_id is not None:
+        if conversation.owner_id is not None and not _held_by_bot(conversation):
             if conversation.owner_id == actor.pk:
                 return conversation
             raise _owned_by_someone_else(conversation, actor)
@@ -165,6 +165,12 @@ def do_claim_conversation(conversation_id: int, actor: User) -> Conversation:
         return apply_move(
             conversation, Action.CLAIM, actor=actor, kind=EventKind.CLAIMED, owner=actor
         )
+
+
+def _held_by_bot(conversation: Conversation) -> bool:
+    """A bot runs this conversation: any person of its team may take it (a claim)."""
+    owner = conversation.owner
+    return conversation.status == ConversationStatus.BOT and owner is not None and owner.is_bot
 
 
 def _in_team(user: User, team: Team | None) -> bool:
@@ -531,3 +537,103 @@ def do_set_pending(conversation_id: int, actor: User, note: str = "") -> Convers
         return apply_move(
             conversation, Action.SET_PENDING, actor=actor, kind=EventKind.PENDING, note=note
         )
+
+
+# ------------------------------------------------------------------------------------------
+# Bots: the moves a bot flow makes (the bots app decides when; these only apply them)
+
+
+def move_to_bot(
+    conversation: Conversation,
+    bot: User,
+    *,
+    actor: User | None,
+    kind: EventKind,
+    reason: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> Conversation:
+    """Give a conversation whose row the caller has locked to ``bot`` (status ``bot``).
+
+    From the queue (a new conversation), from its human owner (a return to the bot) or
+    from resolved (a closing flow): the human who held it stays as ``last_owner``, so a
+    rating is credited to them and an answer the flow cannot take goes back to them.
+    """
+    if not bot.is_bot:
+        raise InvalidInput(f"{bot.username} is not a bot.")
+    extra: dict[str, Any] = {}
+    if conversation.owner is not None and not conversation.owner.is_bot:
+        extra["last_owner"] = conversation.owner
+    if conversation.status == ConversationStatus.RESOLVED:
+        newer = (
+            Conversation.objects.filter(inbox=conversation.inbox, contact=conversation.contact)
+            .exclude(status=ConversationStatus.RESOLVED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if newer is not None:
+            raise Conflict(
+                f"This customer already has an open conversation (#{newer}) on this number.",
+                conversation_id=newer,
+            )
+        extra["resolved_at"] = None
+    cancel_pending_handoff(conversation, bot, "given to a bot")
+    return apply_move(
+        conversation,
+        Action.TO_BOT,
+        actor=actor,
+        kind=kind,
+        owner=bot,
+        reason=reason,
+        note=note,
+        data=data,
+        extra=extra,
+    )
+
+
+def move_from_bot(
+    conversation: Conversation,
+    *,
+    bot: User,
+    team: Team | None,
+    preferred_agent: User | None = None,
+    reason: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> Conversation:
+    """The bot hands a conversation whose row the caller has locked to people: it waits in
+    ``team``'s queue (its own team when None), where the assignment engine picks someone,
+    ``preferred_agent`` first. The SLA first-response clock starts here."""
+    if conversation.owner_id != bot.pk or conversation.status != ConversationStatus.BOT:
+        raise Conflict("The bot no longer holds this conversation.")
+    extra: dict[str, Any] = {}
+    if preferred_agent is not None:
+        extra["preferred_agent"] = preferred_agent
+    return apply_move(
+        conversation,
+        Action.BOT_HANDOFF,
+        actor=bot,
+        kind=EventKind.BOT_HANDOFF,
+        owner=None,
+        team=team if team is not None else KEEP,
+        reason=reason,
+        note=note,
+        data=data,
+        extra=extra,
+    )
+
+
+def resolve_by_bot(conversation: Conversation, bot: User, reason: str) -> Conversation:
+    """A flow's ``close`` step: the bot resolves the conversation it holds (row locked)."""
+    if conversation.owner_id != bot.pk or conversation.status != ConversationStatus.BOT:
+        raise Conflict("The bot no longer holds this conversation.")
+    last_human = conversation.last_owner
+    moved = apply_move(
+        conversation, Action.RESOLVE, actor=bot, kind=EventKind.RESOLVED, reason=reason
+    )
+    if last_human is not None:
+        # Resolving records the bot as last owner; a returning customer goes back to the
+        # person who last helped them, not to the bot.
+        Conversation.objects.filter(pk=moved.pk).update(last_owner=last_human)
+        moved.last_owner = last_human
+    return moved

@@ -1,7 +1,9 @@
-"""The live board's pages (built on the board branch); the reports mount ``report_urls``."""
+from django.urls import path
 
-from django.urls import path  # noqa: F401
+from baton.dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board, name="board"),
+]

@@ -32,6 +32,8 @@ class EventType(StrEnum):
     # breach was recorded (to the owner and the team's managers).
     SLA_CHANGED = "sla.changed"
     SLA_ALERT = "sla.alert"
+    # A customer rated a conversation 1 or 2 (to the team's managers).
+    CSAT_LOW = "csat.low"
     # To one user's sockets: their access changed (deactivated, role, teams, password). The
     # consumer re-checks the session and re-scopes its groups, or closes (see consumers).
     ACCESS_CHANGED = "access.changed"
@@ -253,6 +255,15 @@ class SlaAlert(Event):
     text: str
 
 
+class CsatLow(Event):
+    type: Literal[EventType.CSAT_LOW] = EventType.CSAT_LOW
+    conversation_id: int
+    score: int
+    comment: str
+    agents: list[str]
+    text: str
+
+
 class AccessChanged(Event):
     """Carries nothing on purpose: the consumer re-reads the user's access itself."""
 
@@ -285,6 +296,7 @@ EVENT_CLASSES: dict[EventType, type[Event]] = {
         PresenceChanged,
         SlaChanged,
         SlaAlert,
+        CsatLow,
         AccessChanged,
         ConversationViewing,
         ConversationTyping,
@@ -303,6 +315,7 @@ AnyEvent = Annotated[
     | PresenceChanged
     | SlaChanged
     | SlaAlert
+    | CsatLow
     | AccessChanged
     | ConversationViewing
     | ConversationTyping,

@@ -93,13 +93,21 @@ OPERATORS_BY_KIND: dict[Kind, set[str]] = {
 MISSING: Any = object()
 
 
-def field_kind(name: Any, fields: Mapping[str, Kind] = FIELDS) -> Kind | None:
-    """The kind of a whitelisted field, or None when the field is not allowed."""
+def field_kind(
+    name: Any,
+    fields: Mapping[str, Kind] = FIELDS,
+    prefixes: tuple[str, ...] = ATTRIBUTE_PREFIXES,
+) -> Kind | None:
+    """The kind of a whitelisted field, or None when the field is not allowed.
+
+    ``prefixes`` are the families of ``<prefix><key>`` fields the caller allows (bot flows
+    add ``bot.``, whose facts the caller passes flattened, one key per field).
+    """
     if not isinstance(name, str):
         return None
     if name in fields:
         return fields[name]
-    for prefix in ATTRIBUTE_PREFIXES:
+    for prefix in prefixes:
         if name.startswith(prefix) and ATTRIBUTE_KEY.match(name[len(prefix) :]):
             return Kind.ANY
     return None
@@ -109,22 +117,29 @@ def field_kind(name: Any, fields: Mapping[str, Kind] = FIELDS) -> Kind | None:
 # Validation
 
 
-def validate_conditions(tree: Any, fields: Mapping[str, Kind] = FIELDS) -> list[str]:
+def validate_conditions(
+    tree: Any,
+    fields: Mapping[str, Kind] = FIELDS,
+    prefixes: tuple[str, ...] = ATTRIBUTE_PREFIXES,
+    path: str = "conditions",
+) -> list[str]:
     """Readable errors for a condition tree; an empty list means it is valid.
 
     ``fields`` is the whitelist: routing rules see ``FIELDS``; SLA policies add what is
-    known once a conversation is routed (its team, priority, labels).
+    known once a conversation is routed (its team, priority, labels); bot flows name their
+    collected fields ``bot.<field>`` (``prefixes``). ``path`` starts every error message.
     """
     errors: list[str] = []
-    leaves = _validate_node(tree, "conditions", 0, errors, fields)
+    leaves = _validate_node(tree, path, 0, errors, (fields, prefixes))
     if leaves > MAX_LEAVES:
-        errors.append(f"conditions: at most {MAX_LEAVES} conditions per rule (found {leaves}).")
+        errors.append(f"{path}: at most {MAX_LEAVES} conditions per rule (found {leaves}).")
     return errors
 
 
-def _validate_node(
-    node: Any, path: str, depth: int, errors: list[str], fields: Mapping[str, Kind]
-) -> int:
+Whitelist = tuple[Mapping[str, Kind], tuple[str, ...]]
+
+
+def _validate_node(node: Any, path: str, depth: int, errors: list[str], fields: Whitelist) -> int:
     if depth > MAX_DEPTH:
         errors.append(f"{path}: nested more than {MAX_DEPTH} levels deep.")
         return 0
@@ -158,19 +173,19 @@ def _validate_node(
 
 
 def _validate_leaf(
-    node: dict[str, Any], path: str, errors: list[str], fields: Mapping[str, Kind]
+    node: dict[str, Any], path: str, errors: list[str], whitelist: Whitelist
 ) -> None:
+    fields, prefixes = whitelist
     unknown_keys = set(node) - {"field", "op", "value"}
     if unknown_keys:
         errors.append(f"{path}: unexpected key(s) {', '.join(sorted(map(str, unknown_keys)))}.")
     name = node.get("field")
     op = node.get("op")
-    kind = field_kind(name, fields)
+    kind = field_kind(name, fields, prefixes)
     if kind is None:
-        errors.append(
-            f"{path}: unknown field {name!r}; use one of {', '.join(fields)}, "
-            "contact.attributes.<key> or conversation.attributes.<key>."
-        )
+        families = " or ".join(f"{prefix}<key>" for prefix in prefixes)
+        known = ", ".join(fields)
+        errors.append(f"{path}: unknown field {name!r}; use one of {known}, {families}.")
     if op not in OPERATORS:
         errors.append(f"{path}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}.")
         return

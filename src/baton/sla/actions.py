@@ -125,6 +125,13 @@ def do_refresh_sla(
 def do_start_sla(conversation: Conversation, message: Message) -> ConversationSla:
     """The clocks of a conversation ``message`` has just created (ingest's hot path: what
     the full refresh would read from the database is known here)."""
+    if (
+        conversation.status != ConversationStatus.QUEUED
+        or ConversationSla.objects.filter(pk=conversation.pk).exists()
+    ):
+        # Moved in this same transaction (a bot flow took it, and may have handed it on at
+        # once): the move's reaction already stored the clocks, so read everything afresh.
+        return do_refresh_sla(conversation)
     now = timezone.now()
     events = []
     if conversation.status != ConversationStatus.BOT:  # a bot took it: nobody owes yet

@@ -95,11 +95,13 @@ def available_actions(
     can_manage: bool,
     handoff: Handoff | None,
     now: datetime,
+    bot_flows: tuple[str, ...] = (),
 ) -> ConversationActions:
     """The buttons ``user`` gets for ``conversation``: the decisions the pane shows.
 
     ``can_manage`` is ``is_manager_of(user, conversation.team)`` and ``handoff`` the
-    pending handoff (or None), both read once by the caller.
+    pending handoff (or None), both read once by the caller; ``bot_flows`` the names of
+    the flows a conversation can be returned to (none: no "Return to bot" at all).
     """
     is_owner = conversation.owner_id == user.pk
     owner = conversation.owner if conversation.owner_id is not None else None
@@ -184,14 +186,34 @@ def available_actions(
     # Per failed message (the timeline adds its URL); resending is a reply, so the owner's.
     retry = _offer(PaneAction("retry", "Retry"), "" if is_owner else "Only the owner can resend.")
 
+    with_bot = conversation.status == ConversationStatus.BOT
+    to_bot = _offer(
+        PaneAction(
+            "bot",
+            "Return to bot",
+            menu=tuple(
+                PaneAction("bot", name, url("bot"), vals=format_html('{{"flow": "{}"}}', name))
+                for name in bot_flows
+            ),
+        ),
+        "A bot holds it."
+        if with_bot
+        else ""
+        if owning or overseeing
+        else "Only the owner or a manager can return it to a bot.",
+    )
+    # Only where flows exist: without them the pane is exactly what it always was.
+    bot_actions = (to_bot,) if bot_flows else ()
+    offered_bot = tuple(a for a in bot_actions if a.enabled)
+
     if resolved:
         toolbar: tuple[PaneAction, ...] = (reopen,)
     elif unassigned:
         toolbar = (claim, resolve) if resolve.enabled else (claim,)
     elif owning:
-        toolbar = (handoff_action, snooze, resolve)
+        toolbar = (handoff_action, snooze, *offered_bot, resolve)
     elif overseeing:
-        toolbar = (takeover, resolve)
+        toolbar = (takeover, *offered_bot, resolve)
     else:
         toolbar = ()
     composer = _composer(conversation, is_owner, owner, can_manage, now, claim)
@@ -206,7 +228,7 @@ def available_actions(
     return ConversationActions(
         toolbar=toolbar,
         composer=composer,
-        every=(*every, snooze, pending, retry, reply, note),
+        every=(*every, snooze, pending, retry, reply, note, *bot_actions),
     )
 
 

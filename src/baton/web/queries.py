@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from baton.agents.models import Team, User
 from baton.agents.queries import get_handoff_candidates
@@ -25,7 +25,9 @@ from baton.conversations.models import (
     Message,
 )
 from baton.conversations.queries import managed_team_ids, visible_conversations
-from baton.sla.models import ConversationSla
+from baton.dashboard import definitions
+from baton.sla.models import OUTCOME_KINDS, ConversationSla, Metric, SlaRecord
+from baton.web.http import InboxFilters
 from baton.whatsapp.models import MessageTemplate, TemplateStatus
 
 PAGE_SIZE = 50
@@ -132,6 +134,102 @@ def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Any], bool]
 def get_conversation_sla(conversation: Conversation) -> ConversationSla | None:
     """The conversation's current SLA clocks with their policy, for its header."""
     return ConversationSla.objects.select_related("policy").filter(pk=conversation.pk).first()
+
+
+NOTHING = Q(pk__in=[])
+
+
+def _filter_q(filters: InboxFilters) -> Q:
+    """The board's numbers as inbox filters, each with the board's own definition
+    (``dashboard.definitions``), so the list behind a number is the number."""
+    q = Q()
+    if filters.team is not None:
+        q &= Q(team_id=filters.team)
+    if filters.status == "owned":
+        q &= definitions.OWNED_OPEN
+    elif filters.status == "queued":
+        q &= definitions.QUEUED
+    elif filters.status:
+        q &= Q(status=filters.status) if filters.status in ConversationStatus.values else NOTHING
+    if filters.owner:
+        q &= definitions.OWNED_OPEN & Q(owner__username=filters.owner)
+    if filters.waiting:
+        q &= definitions.UNANSWERED
+    if filters.sla:
+        sla = definitions.sla_filter(filters.sla)
+        q &= Q(status__in=OPEN_STATUSES) & sla if sla is not None else NOTHING
+    if filters.handoff:
+        q &= definitions.handoff_waiting() if filters.handoff == "pending" else NOTHING
+    if filters.replied_by:
+        replies = Message.objects.filter(
+            conversation=OuterRef("pk"), direction="outbound", author__username=filters.replied_by
+        )
+        if filters.since is not None:
+            replies = replies.filter(timestamp__gte=filters.since)
+        q &= Q(Exists(replies))
+    if filters.answered_by:
+        answers = SlaRecord.objects.filter(
+            conversation=OuterRef("pk"),
+            metric=Metric.FIRST_RESPONSE,
+            kind__in=OUTCOME_KINDS,
+            owner__username=filters.answered_by,
+        )
+        if filters.since is not None:
+            answers = answers.filter(at__gte=filters.since)
+        q &= Q(Exists(answers))
+    return q
+
+
+def get_filtered_page(user: Any, filters: InboxFilters, page: int = 1) -> tuple[list[Any], bool]:
+    """One page of the conversations ``user`` may see that match ``filters`` (any status;
+    the longest-waiting first, then the latest activity)."""
+    qs = visible_conversations(user).filter(_filter_q(filters))
+    qs = qs.annotate(
+        has_alert=Exists(Alert.objects.filter(conversation=OuterRef("pk"), cleared_at__isnull=True))
+    ).order_by(F("waiting_since").asc(nulls_last=True), "-last_message_at", "-id")
+    start = (max(page, 1) - 1) * PAGE_SIZE
+    rows = list(qs[start : start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def count_filtered(user: Any, filters: InboxFilters) -> int:
+    return visible_conversations(user).filter(_filter_q(filters)).count()
+
+
+FILTER_WORDS = {
+    "status": {"queued": "waiting for a human", "owned": "open and owned", "bot": "with a bot"},
+    "sla": {
+        "running": "SLA running",
+        "warning": "SLA due soon",
+        "breached": "SLA breached",
+        "predicted": "predicted to breach",
+    },
+}
+
+
+def describe_filters(filters: InboxFilters) -> str:
+    """The list's heading for a filtered view: "Support · waiting for a human"."""
+    parts: list[str] = []
+    if filters.team is not None:
+        team = Team.objects.filter(pk=filters.team).values_list("name", flat=True).first()
+        parts.append(team or "no such team")
+    if filters.status:
+        parts.append(FILTER_WORDS["status"].get(filters.status, filters.status))
+    if filters.owner:
+        parts.append(f"open, owned by @{filters.owner}")
+    if filters.waiting:
+        parts.append("customer waiting for an answer")
+    if filters.sla:
+        parts.append(FILTER_WORDS["sla"].get(filters.sla, filters.sla))
+    if filters.handoff:
+        parts.append("handoff waiting for acceptance")
+    if filters.replied_by:
+        parts.append(f"replied to by @{filters.replied_by}")
+    if filters.answered_by:
+        parts.append(f"first answered by @{filters.answered_by}")
+    if filters.since is not None:
+        parts.append(f"since {filters.since:%Y-%m-%d %H:%M %z}")
+    return " · ".join(parts)
 
 
 def get_open_alerts(user: Any, limit: int = 20) -> list[Alert]:

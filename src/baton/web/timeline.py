@@ -146,6 +146,10 @@ for _kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH):
     register_event_kind(_kind, "web/timeline/event_sla.html", _reason_in_line)
 for _kind in (EventKind.SLA_POLICY, EventKind.PRIORITY_CHANGED, EventKind.LABELED):
     register_event_kind(_kind, "web/timeline/event_reason_line.html", _reason_in_line)
+# Bot moves and ratings say in their reason what the flow did.
+for _kind in (EventKind.BOT_STARTED, EventKind.BOT_HANDOFF, EventKind.BOT_RETURNED):
+    register_event_kind(_kind, "web/timeline/event_bot.html", _reason_in_line)
+register_event_kind(EventKind.CSAT, "web/timeline/event_csat.html", _reason_in_line)
 
 _MESSAGE_TEMPLATES = {
     MessageType.TEXT: "message_text",

@@ -25,6 +25,8 @@ from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from baton.agents.actions import do_set_presence
+from baton.bots.actions import do_return_to_bot
+from baton.bots.queries import get_returnable_flow_names, handoff_card
 from baton.conversations.actions import do_add_note
 from baton.conversations.models import Message
 from baton.conversations.ownership import (
@@ -46,7 +48,7 @@ from baton.core.media_types import SNIFF_BYTES, upload_message_type
 from baton.core.queries import get_worker_health
 from baton.web import queries
 from baton.web.actions_menu import available_actions
-from baton.web.http import InboxRequest
+from baton.web.http import InboxRequest, parse_inbox_filters
 from baton.web.media import (
     MEDIA_LINK_PARAM,
     access_media_message,
@@ -119,6 +121,10 @@ def _error_page(request: InboxRequest, status: int, title: str, detail: str) -> 
     return render(request, "web/error.html", context, status=status)
 
 
+# The list of a board link's filters: no view of the sidebar is the current one.
+FILTERED_VIEW = "filtered"
+
+
 def _view_slug(request: InboxRequest) -> str:
     view = request.GET.get("view") or request.POST.get("view") or ""
     if view not in queries.VIEW_SLUGS or (view == "all" and not request.user.is_manager):
@@ -135,12 +141,30 @@ def _list_context(request: InboxRequest, selected_id: int | None = None) -> dict
     user = request.user
     view = _view_slug(request)
     page = _page(request)
-    conversations, has_more = queries.get_view_page(user, view, page)
+    # The manager's board links to filtered lists (/?team=3&status=queued): those replace
+    # the view for this list, whatever ``view`` says.
+    filters = parse_inbox_filters(request.GET)
+    if filters:
+        conversations, has_more = queries.get_filtered_page(user, filters, page)
+    else:
+        conversations, has_more = queries.get_view_page(user, view, page)
     counts = queries.get_view_counts(user)
+    filtered = (
+        {
+            "view": FILTERED_VIEW,
+            "view_label": f"Filtered: {queries.describe_filters(filters)}",
+            "filter_query": filters.query(),
+            "filtered_count": queries.count_filtered(user, filters),
+        }
+        if filters
+        else {}
+    )
     return {
         "view": view,
         "views": [(v, counts.get(v.slug, 0)) for v in queries.get_views_for(user)],
         "view_label": next(v.label for v in queries.INBOX_VIEWS if v.slug == view),
+        "filter_query": "",
+        **filtered,
         "conversations": conversations,
         "page": page,
         "next_page": page + 1 if has_more else None,
@@ -185,6 +209,7 @@ def _conversation_context(
         can_manage=is_manager_of(user, conversation.team),
         handoff=handoff,
         now=now,
+        bot_flows=get_returnable_flow_names(),
     )
     # Only the owner gets the handoff dialog: nobody else pays for its lists.
     offers_handoff = "handoff" in actions.offered
@@ -207,6 +232,7 @@ def _conversation_context(
         "error": error,
         "now": now,
         "view": _view_slug(request),
+        "bot_card": handoff_card(conversation),
     }
 
 
@@ -352,6 +378,7 @@ OWNERSHIP_VERBS = {
     "accept": lambda cid, user, post: do_accept_handoff(cid, user),
     "decline": lambda cid, user, post: do_decline_handoff(cid, user, post.get("reason", "")),
     "snooze": _snooze,
+    "bot": lambda cid, user, post: do_return_to_bot(cid, user, post.get("flow", "")),
 }
 
 

@@ -63,6 +63,50 @@ def template_body(template: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def buttons_body(text: str, buttons: list[tuple[str, str]]) -> dict[str, Any]:
+    """Graph API ``interactive`` object for reply buttons: ``buttons`` are (id, title)."""
+    return {
+        "type": "button",
+        "body": {"text": text},
+        "action": {
+            "buttons": [
+                {"type": "reply", "reply": {"id": option_id, "title": title}}
+                for option_id, title in buttons
+            ]
+        },
+    }
+
+
+def list_body(text: str, button: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Graph API ``interactive`` object for a list: ``rows`` are (id, title, description),
+    in one section (WhatsApp counts at most 10 rows over all sections)."""
+    return {
+        "type": "list",
+        "body": {"text": text},
+        "action": {
+            "button": button,
+            "sections": [
+                {
+                    "title": button[:24],
+                    "rows": [
+                        {"id": row_id, "title": title, **({"description": desc} if desc else {})}
+                        for row_id, title, desc in rows
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def _interactive_text(interactive: dict[str, Any]) -> str:
+    """What the timeline shows of an interactive message: its body and its options."""
+    body = str(interactive.get("body", {}).get("text", ""))
+    action = interactive.get("action", {})
+    titles = [b["reply"]["title"] for b in action.get("buttons", [])]
+    titles += [r["title"] for section in action.get("sections", []) for r in section["rows"]]
+    return body + ("\n" + " · ".join(f"[{t}]" for t in titles) if titles else "")
+
+
 def do_queue_outbound_message(
     conversation: Conversation,
     author: User | None,
@@ -73,8 +117,11 @@ def do_queue_outbound_message(
     media_file: Any = None,
     media_type: str | None = None,
     reaction: tuple[Message, str] | None = None,
+    interactive: dict[str, Any] | None = None,
 ) -> Message:
     """Create a queued outbound message and enqueue its send, in one transaction.
+
+    ``interactive`` is a Graph API interactive object (``buttons_body``, ``list_body``).
 
     The send task row is written in the same transaction as the message (the task backend
     is the database), so an accepted reply can never be lost between the two.
@@ -111,6 +158,11 @@ def do_queue_outbound_message(
             body["reaction"] = {"message_id": target.wamid, "emoji": emoji}
             body.pop("context", None)
             shown_text = emoji
+        elif interactive is not None:
+            msg_type = MessageType.INTERACTIVE
+            body["type"] = "interactive"
+            body["interactive"] = interactive
+            shown_text = _interactive_text(interactive)
         elif media_file is not None:
             msg_type = MessageType(media_type or "document")
             if msg_type not in MEDIA_TYPES:

@@ -17,6 +17,7 @@ from baton.whatsapp.actions import (
     do_ingest_payload,
     do_ingest_unreadable_body,
 )
+from baton.whatsapp.counters import count_webhook
 from baton.whatsapp.parsing import EnvelopeError
 from baton.whatsapp.signature import is_valid_signature
 
@@ -34,7 +35,9 @@ def _error(status: int, message: str) -> JsonResponse:
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _verify(request)
-    return _receive(request)
+    response = _receive(request)
+    count_webhook(response.status_code)
+    return response
 
 
 def _verify(request: HttpRequest) -> HttpResponse:

@@ -45,7 +45,11 @@
     clearTimeout(listTimer);
     // Coalesce a burst of events (an album, many status ticks) into one fetch.
     listTimer = setTimeout(function () {
-      const params = new URLSearchParams({view: currentView()});
+      // A list filtered by a board link keeps its filters, until the agent picks a view.
+      const items = $("#conversation-list .items");
+      const filters = !activeView && items && items.dataset.filters ? items.dataset.filters : "";
+      const params = new URLSearchParams(filters);
+      params.set("view", currentView());
       const id = openConversationId();
       if (id) params.set("selected", id);
       htmx.ajax("GET", "/?" + params.toString(), {target: "#conversation-list", swap: "innerHTML"});

@@ -73,6 +73,7 @@ def test_views_and_counters_follow_ownership(client, inbox):
         "unassigned": 1,
         "team": 3,
         "handoffs": 1,
+        "sla": 0,  # no policy: no deadline
         "pending": 0,
         "snoozed": 0,
     }

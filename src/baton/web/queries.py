@@ -26,7 +26,7 @@ from baton.conversations.models import (
 )
 from baton.conversations.queries import managed_team_ids, visible_conversations
 from baton.dashboard import definitions
-from baton.sla.models import OUTCOME_KINDS, Metric, SlaRecord
+from baton.sla.models import OUTCOME_KINDS, ConversationSla, Metric, SlaRecord
 from baton.web.http import InboxFilters
 from baton.whatsapp.models import MessageTemplate, TemplateStatus
 
@@ -45,6 +45,7 @@ INBOX_VIEWS = [
     InboxView("unassigned", "Unassigned"),
     InboxView("team", "Team"),
     InboxView("handoffs", "Handoffs for me"),
+    InboxView("sla", "SLA risk"),
     InboxView("pending", "Pending"),
     InboxView("snoozed", "Snoozed"),
     InboxView("resolved", "Resolved"),
@@ -79,6 +80,9 @@ def _view_filters(user: Any, team_ids: list[int]) -> dict[str, Q]:
         "unassigned": queue,
         "team": Q(team_id__in=team_ids, status__in=OPEN_STATUSES),
         "handoffs": Q(Exists(_handoffs_for(user).filter(conversation=OuterRef("pk")))),
+        # An open deadline (running, due soon or passed unanswered): ``sla.actions`` keeps
+        # ``nearest_due_at`` in the transaction of every change that moves a clock.
+        "sla": Q(status__in=OPEN_STATUSES, sla__nearest_due_at__isnull=False),
         "pending": Q(status=ConversationStatus.PENDING),
         "snoozed": Q(status=ConversationStatus.SNOOZED),
         "resolved": Q(status=ConversationStatus.RESOLVED),
@@ -106,21 +110,30 @@ def get_view_counts(user: Any) -> dict[str, int]:
 def get_view_page(user: Any, view: str, page: int = 1) -> tuple[list[Any], bool]:
     """One page of a view's conversations, with a flag for whether more follow.
 
-    Queue views show the longest-waiting first; the others the latest activity first.
+    Queue views show the longest-waiting first; SLA risk the nearest deadline first (so
+    the breached, the oldest deadlines, lead); the others the latest activity first. Each
+    row comes with its SLA clocks (``sla``, one join) for the list badge.
     """
     if view not in VIEW_SLUGS or (view == "all" and not user.is_manager):
         view = default_view_for(user)
     qs = visible_conversations(user).filter(_view_filters(user, _team_ids(user))[view])
-    qs = qs.annotate(
+    qs = qs.select_related("sla").annotate(
         has_alert=Exists(Alert.objects.filter(conversation=OuterRef("pk"), cleared_at__isnull=True))
     )
     if view == "unassigned":
         qs = qs.order_by("waiting_since", "last_message_at", "id")
+    elif view == "sla":
+        qs = qs.order_by("sla__nearest_due_at", "id")
     else:
         qs = qs.order_by("-last_message_at", "-id")
     start = (max(page, 1) - 1) * PAGE_SIZE
     rows = list(qs[start : start + PAGE_SIZE + 1])
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def get_conversation_sla(conversation: Conversation) -> ConversationSla | None:
+    """The conversation's current SLA clocks with their policy, for its header."""
+    return ConversationSla.objects.select_related("policy").filter(pk=conversation.pk).first()
 
 
 NOTHING = Q(pk__in=[])

@@ -57,6 +57,7 @@ from baton.web.media import (
     media_response,
     sign_media_link,
 )
+from baton.web.sla_display import header_clocks
 from baton.whatsapp.delivery import do_requeue_failed_message
 from baton.whatsapp.outbound import check_send_template, do_queue_outbound_message
 
@@ -227,6 +228,7 @@ def _conversation_context(
         "templates": queries.get_approved_templates(),
         "handoff_agents": agents,
         "handoff_teams": teams,
+        "sla_header": header_clocks(conversation, queries.get_conversation_sla(conversation), now),
         "error": error,
         "now": now,
         "view": _view_slug(request),
@@ -241,6 +243,12 @@ def _render_conversation(request: InboxRequest, conversation_id: int, error: str
 
 @login_required
 def conversation(request: InboxRequest, conversation_id: int) -> HttpResponse:
+    if request.htmx and request.GET.get("part") == "sla":
+        # The header's clocks alone, re-read when a live ``sla.changed`` arrives.
+        conv = _access(request, conversation_id)
+        now = timezone.now()
+        clocks = header_clocks(conv, queries.get_conversation_sla(conv), now)
+        return render(request, "web/_sla_clocks.html", {"sla_header": clocks, "now": now})
     context = _conversation_context(request, conversation_id)
     if request.htmx and request.GET.get("part") == "timeline":
         return render(request, "web/_timeline.html", context)

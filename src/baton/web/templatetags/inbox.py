@@ -11,6 +11,7 @@ from django.template import Context, Engine
 from baton.core.durations import human_since
 from baton.core.media_types import is_inline_image_type
 from baton.web.queries import TimelineItem
+from baton.web.sla_display import SlaBadge, list_badge
 from baton.web.timeline import renderer_for
 
 register = template.Library()
@@ -55,6 +56,12 @@ def duration_since(then: datetime | None, now: datetime) -> str:
 @register.simple_tag
 def until(then: datetime | None, now: datetime) -> str:
     return "" if then is None else _compact((then - now).total_seconds())
+
+
+@register.simple_tag
+def sla_badge(conversation, now: datetime) -> SlaBadge | None:
+    """The list item's SLA badge (``web.sla_display``), or None."""
+    return list_badge(conversation, now)
 
 
 @register.filter

@@ -70,6 +70,30 @@
       target: "#conversation-pane", swap: "innerHTML",
     });
   }
+  let slaTimer = null;
+  function hasClock(sla) {
+    return !!sla && ["first_response", "next_response", "resolution"].some(
+      (m) => sla[m] && sla[m].state !== "none");
+  }
+  // Only the header's clocks are re-read: the composer, the draft and the scroll stay.
+  function refreshSlaClocks(event) {
+    if (!$("#sla-clocks")) {
+      // No clock shown yet: nothing to do unless one now has a target; then give the
+      // fragment a place under the routing facts.
+      const facts = $(".conversation .conv-title .routing-facts");
+      if (!hasClock(event.sla) || !facts) return;
+      const slot = document.createElement("div");
+      slot.id = "sla-clocks";
+      slot.hidden = true;
+      facts.after(slot);
+    }
+    clearTimeout(slaTimer);
+    slaTimer = setTimeout(function () {
+      const id = openConversationId();
+      if (!id || !$("#sla-clocks")) return;
+      htmx.ajax("GET", `/c/${id}/?part=sla`, {target: "#sla-clocks", swap: "outerHTML"});
+    }, 150);
+  }
   function refreshAll() {
     refreshList();
     if (openConversationId()) reloadConversation();
@@ -130,6 +154,8 @@
       return;
     }
     if (event.type === "presence.changed") return;
+    // The server chose who hears of a warning or a breach (owner, team managers, admins).
+    if (event.type === "sla.alert") showSlaAlert(event);
     refreshList();
     if (!openId || convId !== openId) return;
     if (paneBusy) {
@@ -174,6 +200,10 @@
       } else {
         refreshTimeline();
       }
+    } else if (event.type === "sla.changed") {
+      refreshSlaClocks(event);
+    } else if (event.type === "sla.alert") {
+      refreshTimeline(); // its warning or breach line, with what the policy did
     } else if (event.type.startsWith("message.")) {
       if (event.type === "message.created" && event.message && event.message.direction === "inbound"
           && openConversation().dataset.windowOpen === "0") {
@@ -274,6 +304,69 @@
     if (pill) pill.classList.toggle("closing", left < 3600000);
   }
   setInterval(tickCountdown, 20000);
+
+  // ------------------------------------------------------------------ SLA clocks
+  // Every badge and header clock counts down from its ISO due time, on one shared 1 s
+  // timer (no request per tick). Colours change with the server's state (sla.changed):
+  // the scan records a warning or breach, the list and header re-render.
+  function formatSlaDuration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return `${seconds}s`;
+    const m = Math.floor(seconds / 60);
+    if (m < 60) return `${m}m`;
+    const h = Math.floor(m / 60);
+    if (h < 24) return h < 10 && m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+    return `${Math.floor(h / 24)}d`;
+  }
+  function formatSla(dueMs, nowMs) {
+    const seconds = (dueMs - nowMs) / 1000;
+    return seconds > 0 ? `${formatSlaDuration(seconds)} left` : `${formatSlaDuration(-seconds)} over`;
+  }
+  function tickSla() {
+    const now = Date.now();
+    $$("[data-sla-due]").forEach(function (el) {
+      const due = Date.parse(el.dataset.slaDue);
+      if (!isNaN(due)) el.textContent = formatSla(due, now);
+    });
+  }
+  setInterval(tickSla, 1000);
+
+  // A warning or breach for me (owner) or my team (manager): a notice that stays until
+  // dismissed or opened. Its text is written by Baton (sla.escalation); shown as text.
+  function showSlaAlert(event) {
+    const box = $("#toasts");
+    if (!box) return;
+    const toast = document.createElement("div");
+    toast.className = `toast sla-toast sla-${event.kind}`;
+    toast.setAttribute("role", "alert");
+    toast.dataset.conversationId = String(event.conversation_id);
+    const title = document.createElement("strong");
+    title.textContent = event.kind === "breach" ? "SLA breached" : "SLA warning";
+    const text = document.createElement("span");
+    text.className = "toast-text";
+    text.textContent = event.text;
+    const open = document.createElement("a");
+    open.href = `/c/${event.conversation_id}/`;
+    open.className = "toast-open";
+    open.textContent = "Open";
+    open.addEventListener("click", function (e) {
+      e.preventDefault();
+      htmx.ajax("GET", `/c/${event.conversation_id}/?view=${encodeURIComponent(currentView())}`,
+        {target: "#conversation-pane", swap: "innerHTML"});
+      history.pushState({}, "", `/c/${event.conversation_id}/`);
+      toast.remove();
+    });
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "icon toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.append(title, text, open, close);
+    box.prepend(toast);
+    // Keep the last few: a burst of breaches must not cover the screen.
+    $$(".toast", box).slice(5).forEach((el) => el.remove());
+  }
 
   // ------------------------------------------------------------------ composer
   function composer() { return $("#composer"); }

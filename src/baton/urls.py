@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("routing/", include("baton.routing.urls")),
+    path("assist/", include("baton.assist.urls")),
     path("", include("baton.web.urls")),
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.

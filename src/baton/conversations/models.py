@@ -131,6 +131,13 @@ class Conversation(models.Model):
         default=dict, blank=True, help_text="Fields collected by a bot (name, order number …)."
     )
     language = models.CharField(max_length=16, blank=True)
+    # Assist (a feature app) classifies inbound messages after commit and keeps its answer
+    # here, where routing rules, bots and the pane read it; blank until it has run.
+    intent = models.CharField(max_length=32, blank=True)
+    intent_confidence = models.FloatField(null=True, blank=True)
+    language_detected = models.BooleanField(
+        default=False, help_text="The language was detected by assist (so it may update it)."
+    )
     routing_rule = models.ForeignKey(
         "routing.RoutingRule",
         null=True,
@@ -334,6 +341,7 @@ class EventKind(models.TextChoices):
     SLA_POLICY = "sla_policy", "SLA policy chosen"
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACH = "sla_breach", "SLA breached"
+    INTENT_CORRECTED = "intent_corrected", "Intent corrected"
 
 
 class AuditEvent(models.Model):

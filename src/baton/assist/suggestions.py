@@ -36,7 +36,8 @@ from baton.conversations.models import Direction, Message, MessageType
 logger = logging.getLogger("baton.assist")
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-MIN_SCORE = 0.5  # BM25 scores below this are word-salad matches, not suggestions
+# A match scoring under this share of the best one shares only common words with the query.
+RELATIVE_CUTOFF = 0.3
 MAX_REPLY_CHARS = 1000
 
 
@@ -81,9 +82,10 @@ class BM25Index:
         top = np.argsort(-scores)[: k * 4]
         seen: set[str] = set()
         found: list[tuple[str, float]] = []
+        best = float(scores[top[0]]) if len(top) else 0.0
         for i in top:
             score = float(scores[i])
-            if score < MIN_SCORE:
+            if score <= 0 or score < best * RELATIVE_CUTOFF:
                 break
             payload = self.payloads[int(i)]
             key = payload.strip().casefold()

@@ -61,6 +61,7 @@ LATER_EVENTS = [
         {"reason": "first response breached → priority urgent, reassigned to Bob (policy Gold)"},
     ),
     ("sla_breach", False, {"reason": "<script>alert(1)</script>"}),
+    ("intent_corrected", True, {"reason": "order_status → refund_return"}),
 ]
 
 # (direction, type, fields): every message type, and the states that change its look.

@@ -28,7 +28,7 @@ import bm25s
 import numpy as np
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from baton.agents.models import Role
 from baton.conversations.models import Direction, Message, MessageType
@@ -98,13 +98,19 @@ class BM25Index:
         return found
 
 
+def _of_team(team_id: int | None) -> Q:
+    if team_id is None:
+        return Q(conversation__team__isnull=True)
+    return Q(conversation__team_id=team_id)
+
+
 def reply_pairs(team_id: int | None, limit: int) -> tuple[list[str], list[str]]:
     """(customer messages, the human reply that followed each) of a team's conversations,
     the latest ``limit`` pairs. Consecutive customer messages form one question ("hi" +
     "where is my order"); a bot's or a template's message is not a reply."""
     rows = (
         Message.objects.filter(
-            conversation__team_id=team_id,
+            _of_team(team_id),
             direction__in=(Direction.INBOUND, Direction.OUTBOUND),
             type=MessageType.TEXT,
         )
@@ -132,7 +138,7 @@ def reply_pairs(team_id: int | None, limit: int) -> tuple[list[str], list[str]]:
 def latest_reply_id(team_id: int | None) -> int:
     return (
         Message.objects.filter(
-            conversation__team_id=team_id, direction=Direction.OUTBOUND, type=MessageType.TEXT
+            _of_team(team_id), direction=Direction.OUTBOUND, type=MessageType.TEXT
         ).aggregate(latest=Max("id"))["latest"]
         or 0
     )

@@ -4,30 +4,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0007_alter_auditevent_kind'),
+        ("conversations", "0007_alter_auditevent_kind"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversation',
-            name='intent',
+            model_name="conversation",
+            name="intent",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='intent_confidence',
+            model_name="conversation",
+            name="intent_confidence",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='language_detected',
-            field=models.BooleanField(default=False, help_text='The language was detected by assist (so it may update it).'),
+            model_name="conversation",
+            name="language_detected",
+            field=models.BooleanField(
+                default=False,
+                help_text="The language was detected by assist (so it may update it).",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('claimed', 'Claimed'), ('assigned', 'Assigned'), ('auto_assigned', 'Assigned by routing'), ('overflowed', 'Overflowed to another team'), ('handoff_requested', 'Handoff requested'), ('handoff_accepted', 'Handoff accepted'), ('handoff_declined', 'Handoff declined'), ('handoff_expired', 'Handoff expired'), ('handed_to_team', 'Handed to a team'), ('released', 'Released to the queue'), ('taken_over', 'Taken over'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('snoozed', 'Snoozed'), ('woke_up', 'Snooze ended'), ('pending', 'Waiting on customer'), ('customer_replied', 'Customer replied'), ('alert', 'Alert'), ('config', 'Configuration changed'), ('routed', 'Routed by a rule'), ('priority_changed', 'Priority changed'), ('labeled', 'Labels changed'), ('sla_policy', 'SLA policy chosen'), ('sla_warning', 'SLA warning'), ('sla_breach', 'SLA breached'), ('intent_corrected', 'Intent corrected')], max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("claimed", "Claimed"),
+                    ("assigned", "Assigned"),
+                    ("auto_assigned", "Assigned by routing"),
+                    ("overflowed", "Overflowed to another team"),
+                    ("handoff_requested", "Handoff requested"),
+                    ("handoff_accepted", "Handoff accepted"),
+                    ("handoff_declined", "Handoff declined"),
+                    ("handoff_expired", "Handoff expired"),
+                    ("handed_to_team", "Handed to a team"),
+                    ("released", "Released to the queue"),
+                    ("taken_over", "Taken over"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("snoozed", "Snoozed"),
+                    ("woke_up", "Snooze ended"),
+                    ("pending", "Waiting on customer"),
+                    ("customer_replied", "Customer replied"),
+                    ("alert", "Alert"),
+                    ("config", "Configuration changed"),
+                    ("routed", "Routed by a rule"),
+                    ("priority_changed", "Priority changed"),
+                    ("labeled", "Labels changed"),
+                    ("sla_policy", "SLA policy chosen"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breach", "SLA breached"),
+                    ("intent_corrected", "Intent corrected"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from baton.agents.changes import PresenceChanged
+from baton.assist.tasks import refresh_model
 from baton.conversations.changes import ConversationCreated, ConversationMoved, MessageReceived
 from baton.core import reactions
 from baton.core.changes import ConfigurationChanged
@@ -80,5 +81,6 @@ def test_the_worker_gets_its_periodic_jobs_from_the_apps():
         scan_stale_conversations.enqueue: 15.0,
         scan_routing.enqueue: 15.0,
         scan_sla.enqueue: 5.0,
+        refresh_model.enqueue: 60.0,
     }
     assert close_thread_client in thread_exit_hooks()

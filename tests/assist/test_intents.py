@@ -11,6 +11,7 @@ from baton.assist.intents import (
     LANGUAGES,
     OTHER,
     Example,
+    Scorer,
     load_seed,
     predict,
     score,
@@ -46,11 +47,16 @@ def test_a_lone_correction_trains_rather_than_breaking_the_split():
     assert "zorblax frimp" not in {e.text for e in held_out}
 
 
-def test_below_the_threshold_the_answer_is_other():
+def test_below_the_threshold_the_answer_is_other_and_the_scorer_agrees():
     pipeline = train(load_seed())
     intent, confidence = predict(pipeline, "where is my order??", 0.0)
     assert intent == "order_status"
     assert predict(pipeline, "where is my order??", confidence + 0.01) == (OTHER, confidence)
+    scorer = Scorer(pipeline)
+    for text in ("where is my order??", "quiero un reembolso", "👍", "zzz", ""):
+        expected = pipeline.predict_proba([text])[0]
+        assert scorer.probabilities(text) == pytest.approx(expected, abs=1e-9)
+        assert scorer.predict(text, 0.3) == pytest.approx(predict(pipeline, text, 0.3))
 
 
 def test_a_correction_of_a_seed_sentence_replaces_it():

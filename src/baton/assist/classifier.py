@@ -27,9 +27,9 @@ from django.conf import settings
 from baton.assist.intents import (
     PIPELINE_VERSION,
     Example,
+    Scorer,
     evaluate,
     load_seed,
-    predict,
     train,
     with_corrections,
 )
@@ -84,7 +84,7 @@ def train_model(
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-    return model
+    return {**model, "scorer": Scorer(pipeline)}
 
 
 def read_model() -> dict[str, Any] | None:
@@ -99,6 +99,7 @@ def read_model() -> dict[str, Any] | None:
         model = joblib.load(path)
         if model.get("version") != PIPELINE_VERSION:
             return None
+        model["scorer"] = Scorer(model["pipeline"])  # built on load, never stored
         _loaded.update(mtime=mtime, model=model)
     return _loaded["model"]
 
@@ -111,7 +112,7 @@ def get_model() -> dict[str, Any]:
 
 def classify_intent(text: str, model: dict[str, Any] | None = None) -> tuple[str, float]:
     model = model or get_model()
-    return predict(model["pipeline"], text, settings.BATON_ASSIST_THRESHOLD)
+    return model["scorer"].predict(text, settings.BATON_ASSIST_THRESHOLD)
 
 
 def classify(text: str) -> Prediction:

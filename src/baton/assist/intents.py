@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from scipy import sparse
+from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -111,6 +114,31 @@ def predict(pipeline: Any, text: str, threshold: float) -> tuple[str, float]:
     confidence = float(probabilities[best])
     intent = str(pipeline.classes_[best])
     return (intent if confidence >= threshold else OTHER), confidence
+
+
+class Scorer:
+    """The fitted pipeline's ``predict_proba`` for one text, without scikit-learn's
+    per-call validation: the two vectorisers, one sparse-dense product, a softmax (what
+    multinomial logistic regression computes). About three times faster for a single short
+    message, the same probabilities (checked in tests/assist/test_intents.py)."""
+
+    def __init__(self, pipeline: Any) -> None:
+        features = pipeline.named_steps["features"]
+        classifier = pipeline.named_steps["classifier"]
+        self.vectorizers = [vectorizer for _, vectorizer in features.transformer_list]
+        self.coef = np.ascontiguousarray(classifier.coef_.T)
+        self.intercept = classifier.intercept_
+        self.classes = [str(c) for c in classifier.classes_]
+
+    def probabilities(self, text: str) -> np.ndarray:
+        row = sparse.hstack([v.transform([text]) for v in self.vectorizers]).tocsr()
+        return softmax(np.asarray(row @ self.coef).ravel() + self.intercept)
+
+    def predict(self, text: str, threshold: float) -> tuple[str, float]:
+        probabilities = self.probabilities(text)
+        best = int(probabilities.argmax())
+        confidence = float(probabilities[best])
+        return (self.classes[best] if confidence >= threshold else OTHER), confidence
 
 
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:

@@ -79,7 +79,10 @@ class BM25Index:
         if not tokens:
             return []
         scores = self.retriever.get_scores(tokens)
-        top = np.argsort(-scores)[: k * 4]
+        wanted = min(k * 4, len(scores))
+        # The best few without sorting every document (argpartition is linear).
+        top = np.argpartition(-scores, wanted - 1)[:wanted]
+        top = top[np.argsort(-scores[top])]
         seen: set[str] = set()
         found: list[tuple[str, float]] = []
         best = float(scores[top[0]]) if len(top) else 0.0

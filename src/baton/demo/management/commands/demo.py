@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from baton.core.ports import first_free_port, port_is_free
 from baton.assist.actions import do_retrain_model
 from baton.assist.classifier import read_model
+from baton.core.ports import first_free_port, port_is_free
 from baton.demo.seed import DEMO_NUMBERS, seed_demo
 
 DEFAULT_SIMULATOR_PORT = 8081

@@ -44,3 +44,22 @@ def test_the_manager_page(client, db):
     assert "Held-out accuracy" in html
     assert "order status" in html  # a row of the per-intent table
     assert '<strong class="corrections">0</strong>' in html
+
+
+def test_the_pane_shows_the_intent_select_and_the_chips_placeholder_once_classified(
+    client, owned_conversation, agent
+):
+    from baton.conversations.models import Conversation
+
+    client.force_login(agent)
+    url = f"/c/{owned_conversation.pk}/"
+    html = client.get(url).content.decode()
+    assert "assist-intent" not in html  # not classified yet: nothing rendered
+    assert "assist-placeholder" not in html
+    Conversation.objects.filter(pk=owned_conversation.pk).update(
+        intent="order_status", intent_confidence=0.91
+    )
+    html = client.get(url).content.decode()
+    assert 'value="order_status" selected' in html
+    assert "91% sure" in html
+    assert f'hx-get="/assist/conversations/{owned_conversation.pk}/suggestions"' in html

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "baton.sla",
     "baton.dashboard",
     "baton.bots",
+    "baton.assist",
     "baton.realtime",
     "baton.api",
     "baton.web",
@@ -215,6 +216,25 @@ BATON_OFFLINE_AFTER_SECONDS = int(os.environ.get("BATON_OFFLINE_AFTER_SECONDS", 
 
 # /metrics (Prometheus) answers 404 unless a token is set; then `Authorization: Bearer <token>`.
 BATON_METRICS_TOKEN = os.environ.get("BATON_METRICS_TOKEN", "").strip()
+# --- Assist: local intent model, reply suggestions, language (see docs/assist.md) ----------
+# Everything runs in Baton's processes on the CPU; nothing leaves the machine unless
+# BATON_ASSIST_LLM_URL names a drafting endpoint (off by default).
+# Below this probability the intent is "other" and routing behaves as without assist.
+BATON_ASSIST_THRESHOLD = float(os.environ.get("BATON_ASSIST_THRESHOLD", "0.3"))
+# assist.queries.is_thanks (SLA "needs no answer") wants more certainty than routing.
+BATON_ASSIST_THANKS_THRESHOLD = float(os.environ.get("BATON_ASSIST_THANKS_THRESHOLD", "0.8"))
+# A detected language is written to conversation.language only above this probability.
+BATON_ASSIST_LANGUAGE_THRESHOLD = float(os.environ.get("BATON_ASSIST_LANGUAGE_THRESHOLD", "0.9"))
+# Reply suggestions: past (customer message, reply) pairs kept per team in memory, and how
+# often a team's index checks for new replies.
+BATON_ASSIST_INDEX_PAIRS = int(os.environ.get("BATON_ASSIST_INDEX_PAIRS", "100000"))
+BATON_ASSIST_INDEX_SECONDS = float(os.environ.get("BATON_ASSIST_INDEX_SECONDS", "60"))
+# Optional drafting provider: an OpenAI-compatible server on your own network, e.g.
+# http://127.0.0.1:11434 (Ollama) or http://127.0.0.1:8080 (llama.cpp). Empty: off.
+BATON_ASSIST_LLM_URL = os.environ.get("BATON_ASSIST_LLM_URL", "").strip()
+BATON_ASSIST_LLM_MODEL = os.environ.get("BATON_ASSIST_LLM_MODEL", "llama3.2")
+BATON_ASSIST_LLM_API_KEY = os.environ.get("BATON_ASSIST_LLM_API_KEY", "")
+BATON_ASSIST_LLM_TIMEOUT = float(os.environ.get("BATON_ASSIST_LLM_TIMEOUT", "30"))
 
 # --- Sign-in throttling (django-axes) ---------------------------------------------------------
 # Counted per username *and* address: a guesser is stopped without letting anyone lock a

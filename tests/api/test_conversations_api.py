@@ -142,8 +142,13 @@ def test_note_is_never_sent(client, conversation, agent):
     )
     assert response.status_code == 201
     assert response.json()["direction"] == "note"
-    # The new conversation's routing run is queued, but nothing is sent.
-    assert not DBTaskResult.objects.exclude(task_path__endswith="assign_waiting").exists()
+    # The new conversation's routing run and its message's classification are queued, but
+    # nothing is sent.
+    assert (
+        not DBTaskResult.objects.exclude(task_path__endswith="assign_waiting")
+        .exclude(task_path__endswith="classify_message")
+        .exists()
+    )
 
 
 def test_openapi_document(client):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from baton.agents.changes import PresenceChanged
+from baton.assist.tasks import refresh_model
 from baton.bots.tasks import fire_bot_timeouts
 from baton.conversations.changes import ConversationCreated, ConversationMoved, MessageReceived
 from baton.core import reactions
@@ -83,5 +84,6 @@ def test_the_worker_gets_its_periodic_jobs_from_the_apps():
         scan_sla.enqueue: 5.0,
         predict_breaches.enqueue: 15.0,
         fire_bot_timeouts.enqueue: 5.0,
+        refresh_model.enqueue: 60.0,
     }
     assert close_thread_client in thread_exit_hooks()

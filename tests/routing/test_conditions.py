@@ -27,6 +27,7 @@ FACTS = {
     "contact.attributes": {"tier": "gold", "orders": 12, "vip": True, "count_text": "42"},
     "contact.labels": ["vip", "Berlin"],
     "conversation.language": "de",
+    "conversation.intent": "refund_return",
     "conversation.attributes": {"topic": "billing", "order_number": "A-1001"},
     "message.text": "Hello, I want a REFUND for order A-1001 please",
     "message.type": "text",
@@ -85,6 +86,8 @@ CASES = [
     (leaf("contact.attributes.missing", "is_false"), False),
     (leaf("conversation.language", "equals", "de"), True),
     (leaf("conversation.language", "in", ["en", "fr"]), False),
+    (leaf("conversation.intent", "equals", "refund_return"), True),
+    (leaf("conversation.intent", "in", ["complaint", "cancel_order"]), False),
     (leaf("conversation.attributes.topic", "equals", "billing"), True),
     (leaf("conversation.attributes.order_number", "matches", r"^A-\d+$"), True),
     (leaf("message.text", "contains", "refund"), True),  # contains is case-insensitive

@@ -47,7 +47,7 @@ def test_demo_rules_route_and_the_timeline_names_rule_and_strategy(transactional
 
     seed_demo()
     seed_demo()
-    assert RoutingRule.objects.count() == 2  # seeded once
+    assert RoutingRule.objects.count() == 3  # seeded once
     support = next(n for n in DEMO_NUMBERS if n.name == "Demo Support")
     body = text_webhook("34600999001", "wamid.stock", "Is the blue jacket back in stock?")
     body = body.replace(b"1122334455667", support.phone_number_id.encode())

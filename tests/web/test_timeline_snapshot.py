@@ -66,6 +66,7 @@ LATER_EVENTS = [
     ("bot_returned", True, {"reason": "returned to the bot: flow “Closing”"}),
     ("csat", False, {"reason": "rated 5/5", "note": "Ana was great", "data": {"score": 5}}),
     ("csat", False, {"reason": "rating not asked: the 24-hour window is closed"}),
+    ("intent_corrected", True, {"reason": "order_status → refund_return"}),
 ]
 
 # (direction, type, fields): every message type, and the states that change its look.

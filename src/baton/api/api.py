@@ -75,6 +75,7 @@ install_error_handlers(api)
 from baton.api import (  # noqa: E402, F401  (registers routes)
     agents,
     alerts,
+    assist,
     bots,
     conversations,
     dashboard,

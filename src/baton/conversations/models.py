@@ -131,6 +131,13 @@ class Conversation(models.Model):
         default=dict, blank=True, help_text="Fields collected by a bot (name, order number …)."
     )
     language = models.CharField(max_length=16, blank=True)
+    # Assist (a feature app) classifies inbound messages after commit and keeps its answer
+    # here, where routing rules, bots and the pane read it; blank until it has run.
+    intent = models.CharField(max_length=32, blank=True)
+    intent_confidence = models.FloatField(null=True, blank=True)
+    language_detected = models.BooleanField(
+        default=False, help_text="The language was detected by assist (so it may update it)."
+    )
     routing_rule = models.ForeignKey(
         "routing.RoutingRule",
         null=True,
@@ -346,6 +353,7 @@ class EventKind(models.TextChoices):
     BOT_HANDOFF = "bot_handoff", "Handed off by a bot"
     BOT_RETURNED = "bot_returned", "Returned to a bot"
     CSAT = "csat", "Satisfaction rating"
+    INTENT_CORRECTED = "intent_corrected", "Intent corrected"
 
 
 class AuditEvent(models.Model):

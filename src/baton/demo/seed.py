@@ -58,6 +58,13 @@ DEMO_RULES = [
         {"team": "Support", "priority": "urgent", "labels": ["billing"]},
     ),
     (
+        # Assist's intent (a local model, see docs/assist.md): refunds in any language,
+        # worded as no keyword list foresees.
+        "Refunds by intent",
+        {"field": "conversation.intent", "op": "equals", "value": "refund_return"},
+        {"team": "Support", "labels": ["refund"]},
+    ),
+    (
         "Stock and shipping questions",
         {"field": "message.text", "op": "contains_any", "value": ["in stock", "ship", "shipping"]},
         {"team": "Sales", "labels": ["presales"], "strategy": "round_robin"},

@@ -51,6 +51,7 @@ FIELDS: dict[str, Kind] = {
     "inbox.name": Kind.TEXT,
     "contact.labels": Kind.LIST,
     "conversation.language": Kind.TEXT,
+    "conversation.intent": Kind.TEXT,
     "message.text": Kind.TEXT,
     "message.type": Kind.TEXT,
     "message.reply_id": Kind.TEXT,

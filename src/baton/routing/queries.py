@@ -243,6 +243,7 @@ def build_facts(
     contact_labels: Any,
     language: str,
     conversation_attributes: Any,
+    intent: str = "",
     message_text: str,
     message_type: str,
     reply_id: str,
@@ -257,6 +258,7 @@ def build_facts(
         "contact.attributes": contact_attributes if isinstance(contact_attributes, dict) else {},
         "contact.labels": contact_labels if isinstance(contact_labels, list) else [],
         "conversation.language": language,
+        "conversation.intent": intent,
         "conversation.attributes": (
             conversation_attributes if isinstance(conversation_attributes, dict) else {}
         ),
@@ -267,6 +269,32 @@ def build_facts(
         "customer.is_returning": is_returning,
         "time.within_business_hours": within_business_hours,
     }
+
+
+IntentReader = Callable[[Conversation, "Message | None"], str]
+_intent_readers: list[IntentReader] = []
+
+
+def register_intent_reader(reader: IntentReader) -> None:
+    """Let a higher app (assist) tell the intent of a conversation's opening message.
+
+    Rules run when a conversation is created, before assist's task has classified anything:
+    a rule that reads ``conversation.intent`` asks the reader then (only such a rule pays
+    for it). With no reader, or a reader that cannot tell, the intent is blank and rules on
+    it simply do not match — routing behaves as without assist.
+    """
+    if reader not in _intent_readers:
+        _intent_readers.append(reader)
+
+
+def read_intent(conversation: Conversation, message: Message | None) -> str:
+    if conversation.intent:
+        return conversation.intent
+    for reader in _intent_readers:
+        intent = reader(conversation, message)
+        if intent:
+            return intent
+    return ""
 
 
 class LazyFacts(Mapping[str, Any]):
@@ -332,6 +360,8 @@ def get_facts(
             .exclude(pk=conversation.pk)
             .exists()
         )
+    del facts["conversation.intent"]
+    lazy["conversation.intent"] = lambda: read_intent(conversation, message)
     del facts["time.within_business_hours"]
     if hours == "look up":
         lazy["time.within_business_hours"] = lambda: is_within_business_hours(

@@ -34,6 +34,7 @@ from baton.conversations.ownership import lock_conversation
 from baton.core.errors import InvalidInput, NotFound
 from baton.realtime.event_types import SlaChanged, SlaData
 from baton.realtime.events import send_event_on_commit
+from baton.sla.acknowledgements import needs_no_answer
 from baton.sla.clock import (
     ClockEvent,
     EventKind,
@@ -41,7 +42,6 @@ from baton.sla.clock import (
     State,
     Targets,
     evaluate,
-    is_acknowledgement,
 )
 from baton.sla.clock import MetricState as ClockMetric
 from baton.sla.escalation import run_sla_actions
@@ -139,7 +139,7 @@ def do_start_sla(conversation: Conversation, message: Message) -> ConversationSl
             ClockEvent(
                 message.created_at,
                 EventKind.CUSTOMER_MESSAGE,
-                acknowledgement=is_acknowledgement(
+                acknowledgement=needs_no_answer(
                     message.text, is_reaction=message.type == MessageType.REACTION
                 ),
             )
@@ -173,7 +173,7 @@ def message_changes_no_clock(
         return True  # the oldest unanswered message already set the clock
     if row.first_response_stopped_at is not None:
         # Answered before: only an acknowledgement starts nothing.
-        return is_acknowledgement(message.text, is_reaction=message.type == MessageType.REACTION)
+        return needs_no_answer(message.text, is_reaction=message.type == MessageType.REACTION)
     return False
 
 

@@ -19,7 +19,8 @@ from baton.conversations.models import (
 )
 from baton.core.business_hours import MAX_CLOSED_DAYS, BusinessCalendar, Hours, calendar_of
 from baton.routing.queries import build_facts, get_hours
-from baton.sla.clock import ClockEvent, is_acknowledgement
+from baton.sla.acknowledgements import needs_no_answer
+from baton.sla.clock import ClockEvent
 from baton.sla.clock import EventKind as Clock
 from baton.sla.models import METRICS, ConversationSla, SlaPolicy
 from baton.sla.policies import PRIORITY_NAMES
@@ -123,7 +124,7 @@ def get_clock_events(conversation_id: int) -> tuple[int, list[ClockEvent]]:
         if direction == Direction.INBOUND:
             if msg_type in NOT_CUSTOMER_WRITING:
                 continue
-            ack = is_acknowledgement(text, is_reaction=msg_type == MessageType.REACTION)
+            ack = needs_no_answer(text, is_reaction=msg_type == MessageType.REACTION)
             events.append(ClockEvent(at, Clock.CUSTOMER_MESSAGE, acknowledgement=ack))
         elif author_role == Role.BOT:
             events.append(ClockEvent(at, Clock.BOT_MESSAGE))

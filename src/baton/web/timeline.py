@@ -144,7 +144,12 @@ register_event_kind(EventKind.ALERT, "web/timeline/event_alert.html", _reason_in
 # SLA lines say what happened and what was done in their reason.
 for _kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH):
     register_event_kind(_kind, "web/timeline/event_sla.html", _reason_in_line)
-for _kind in (EventKind.SLA_POLICY, EventKind.PRIORITY_CHANGED, EventKind.LABELED):
+for _kind in (
+    EventKind.SLA_POLICY,
+    EventKind.PRIORITY_CHANGED,
+    EventKind.LABELED,
+    EventKind.INTENT_CORRECTED,  # "Intent corrected · other → refund_return · Alice"
+):
     register_event_kind(_kind, "web/timeline/event_reason_line.html", _reason_in_line)
 # Bot moves and ratings say in their reason what the flow did.
 for _kind in (EventKind.BOT_STARTED, EventKind.BOT_HANDOFF, EventKind.BOT_RETURNED):

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from baton.assist.actions import do_retrain_model
+from baton.assist.classifier import read_model
 from baton.core.ports import first_free_port, port_is_free
 from baton.demo.seed import DEMO_NUMBERS, seed_demo
 
@@ -51,6 +53,9 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         self.stdout.write("==> Seeding the demo team and numbers")
         logins = seed_demo()
+        if read_model() is None:
+            self.stdout.write("==> Training the local intent model (once, offline)")
+            do_retrain_model()
         # The demo runs without a Meta app: pick local secrets unless the env set them.
         settings.WHATSAPP_APP_SECRET = settings.WHATSAPP_APP_SECRET or "demo-app-secret"
         settings.WHATSAPP_VERIFY_TOKEN = settings.WHATSAPP_VERIFY_TOKEN or "demo-verify-token"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", include("baton.dashboard.urls")),
     path("metrics", metrics, name="metrics"),
     path("sla/", include("baton.sla.urls")),
+    path("bots/", include("baton.bots.urls")),
     path("", include("baton.web.urls")),
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.

@@ -162,6 +162,7 @@ def test_the_test_run_plays_the_flow_and_sends_nothing(manager_client, teams, in
     assert 'name="reply_id" value="track"' in start.text
     tapped = _trial(manager_client, front_desk(), [], reply_id="track")
     assert "Your order number?" in tapped.text
+    assert "Taps <strong>Track my order</strong>" in tapped.text  # by its title
     history = [{"kind": "reply", "text": "", "reply_id": "track"}]
     wrong = _trial(manager_client, front_desk(), history, text="abc")
     assert "Only digits, please." in wrong.text

@@ -26,7 +26,7 @@ from baton.bots.definition import (
 
 BOX_WIDTH = 200
 BOX_HEIGHT = 64
-COLUMN_GAP = 90
+COLUMN_GAP = 150
 ROW_GAP = 36
 MARGIN = 20
 TEXT_CHARS = 30
@@ -123,7 +123,8 @@ def flow_svg(flow: FlowDefinition) -> str:
     columns = max((c for c, _ in places.values()), default=0) + 1
     rows = max((r for _, r in places.values()), default=0) + 1
     width = MARGIN * 2 + columns * BOX_WIDTH + (columns - 1) * COLUMN_GAP
-    height = MARGIN * 2 + rows * BOX_HEIGHT + (rows - 1) * ROW_GAP
+    # Room below the last row for arrows that loop back to an earlier column.
+    height = MARGIN * 2 + rows * BOX_HEIGHT + rows * ROW_GAP
 
     def corner(step_id: str) -> tuple[int, int]:
         column, row = places[step_id]
@@ -149,23 +150,31 @@ def flow_svg(flow: FlowDefinition) -> str:
             tx, ty = corner(edge.target)
             x1, y1 = x + BOX_WIDTH, y + BOX_HEIGHT // 2
             x2, y2 = tx, ty + BOX_HEIGHT // 2
-            if tx <= x:  # back (or same column): loop around below the boxes
+            if tx == x:  # same column: straight up or down between the boxes
+                x1 = x2 = x + BOX_WIDTH // 2
+                y1, y2 = (y + BOX_HEIGHT, ty) if ty > y else (y, ty + BOX_HEIGHT)
+                path = f"M {x1} {y1} L {x2} {y2}"
+                lx, ly = x1 + 6, (y1 + y2) // 2 + 4
+                anchor = "start"
+            elif tx < x:  # back to an earlier column: loop around below the boxes
                 x1, y1 = x + BOX_WIDTH // 2, y + BOX_HEIGHT
                 x2, y2 = tx + BOX_WIDTH // 2, ty + BOX_HEIGHT
                 bend = max(y1, y2) + ROW_GAP
                 path = f"M {x1} {y1} C {x1} {bend} {x2} {bend} {x2} {y2}"
                 lx, ly = (x1 + x2) // 2, bend - 4
+                anchor = "middle"
             else:
                 middle = (x1 + x2) // 2
                 path = f"M {x1} {y1} C {middle} {y1} {middle} {y2} {x2} {y2}"
                 lx, ly = middle, (y1 + y2) // 2 - 4
+                anchor = "middle"
             kind = "edge timeout" if edge.timeout else "edge"
             parts.append(
                 f'<g class="{kind}" data-from="{escape(edge.source)}" '
                 f'data-to="{escape(edge.target)}">'
                 f'<path d="{path}" fill="none" stroke="currentColor" marker-end="url(#arrow)"/>'
-                f'<text x="{lx}" y="{ly}" text-anchor="middle">'
-                f"{escape(_short(edge.label, 24))}</text></g>"
+                f'<text x="{lx}" y="{ly}" text-anchor="{anchor}">'
+                f"{escape(_short(edge.label, 22))}</text></g>"
             )
     for step in flow.steps:
         x, y = corner(step.id)

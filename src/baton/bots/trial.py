@@ -130,7 +130,10 @@ def play(flow: FlowDefinition, inputs: list[Said], context: Context | None = Non
     for said in inputs[:MAX_INPUTS]:
         if state.finished:
             break
-        state, actions = advance(flow, state, _event(said, state, offered), context)
+        event = _event(said, state, offered)
+        if isinstance(event, CustomerInput) and said.kind == "reply":
+            said = Said("reply", event.reply_title, said.reply_id)  # shown by its title
+        state, actions = advance(flow, state, event, context)
         turns.append(_turn(said, actions, state))
         offered = _offered(actions) or (offered if not actions else ())
     waiting = flow.steps_by_id().get(state.step or "")

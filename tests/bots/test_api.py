@@ -45,8 +45,11 @@ def test_a_manager_creates_reads_replaces_and_deletes_a_flow(client, people, inb
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["name"] == "Front desk" and body["version"] == 1 and body["running"] == 0
-    assert body["inbox"] == inbox.pk and body["start_on"] == "new_conversation"
+    assert body["name"] == "Front desk"
+    assert body["version"] == 1
+    assert body["running"] == 0
+    assert body["inbox"] == inbox.pk
+    assert body["start_on"] == "new_conversation"
     assert body["definition"]["steps"][0]["buttons"][0]["title"] == "Track my order"
     flow_id = body["id"]
 
@@ -62,7 +65,9 @@ def test_a_manager_creates_reads_replaces_and_deletes_a_flow(client, people, inb
     )
     assert replaced.status_code == 200, replaced.content
     out = replaced.json()
-    assert out["version"] == 2 and out["enabled"] is False and out["inbox"] is None
+    assert out["version"] == 2
+    assert out["enabled"] is False
+    assert out["inbox"] is None
     assert out["definition"]["steps"][0]["text"] == "Hello again"
 
     changes = list(
@@ -73,7 +78,8 @@ def test_a_manager_creates_reads_replaces_and_deletes_a_flow(client, people, inb
     assert changes == ["created", "changed", "changed"]
 
     assert client.delete(f"{URL}/{flow_id}").status_code == 204
-    assert not Flow.objects.exists() and not FlowVersion.objects.exists()
+    assert not Flow.objects.exists()
+    assert not FlowVersion.objects.exists()
     assert client.get(f"{URL}/{flow_id}").status_code == 404
     assert AuditEvent.objects.filter(data__model="bots.Flow", data__change="deleted").exists()
 
@@ -103,8 +109,9 @@ def test_invalid_definitions_answer_400_naming_the_step(client, people):
     assert any(e.startswith("step 'odd': unknown step type 'teleport'") for e in error["errors"])
     broken["steps"].pop()
     response = client.post(URL, {"definition": broken}, content_type="application/json")
-    assert "step 'menu': button 'track' next 'nowhere' is not a step." in (
-        response.json()["error"]["errors"]
+    assert (
+        "step 'menu': button 'track' next 'nowhere' is not a step."
+        in (response.json()["error"]["errors"])
     )
     assert not Flow.objects.exists()
 
@@ -120,11 +127,13 @@ def test_a_duplicate_name_and_an_unknown_inbox_answer_400(client, people, inbox)
     as_user(client, people["maria"])
     do_create_flow(front_desk(), None)
     again = client.post(URL, {"definition": front_desk()}, content_type="application/json")
-    assert again.status_code == 400 and "already exists" in again.json()["error"]["message"]
+    assert again.status_code == 400
+    assert "already exists" in again.json()["error"]["message"]
     other = client.post(
         URL, {"definition": front_desk(name="B"), "inbox": 999}, content_type="application/json"
     )
-    assert other.status_code == 400 and "Inbox 999" in other.json()["error"]["message"]
+    assert other.status_code == 400
+    assert "Inbox 999" in other.json()["error"]["message"]
 
 
 def test_agents_read_but_may_not_write(client, people, inbox):
@@ -140,7 +149,8 @@ def test_agents_read_but_may_not_write(client, people, inbox):
     ]
     assert [w.status_code for w in writes] == [403, 403, 403, 403]
     assert writes[0].json()["error"]["code"] == "forbidden"
-    assert Flow.objects.count() == 1 and FlowVersion.objects.count() == 1
+    assert Flow.objects.count() == 1
+    assert FlowVersion.objects.count() == 1
 
 
 def test_a_token_works_and_anonymous_is_refused(client, people):

@@ -71,9 +71,12 @@ def test_the_list_shows_version_inbox_and_running_sessions(manager_client, desk,
     page = manager_client.get("/bots/")
     assert page.status_code == 200
     row = page.text.split(f'data-flow="{desk.pk}"')[1].split("</tr>")[0]
-    assert "Front desk" in row and "v1" in row and "Every inbox" in row
+    assert "Front desk" in row
+    assert "v1" in row
+    assert "Every inbox" in row
     assert '<td class="running">1</td>' in row
-    assert "Every new conversation" in row and "Enabled" in row
+    assert "Every new conversation" in row
+    assert "Enabled" in row
 
 
 def test_a_manager_creates_a_flow_through_the_form(manager_client, teams, inbox):
@@ -84,10 +87,12 @@ def test_a_manager_creates_a_flow_through_the_form(manager_client, teams, inbox)
     )
     assert response.status_code == 302
     flow = Flow.objects.get(name="Desk two")
-    assert flow.inbox == inbox and flow.current_version.number == 1
+    assert flow.inbox == inbox
+    assert flow.current_version.number == 1
     assert flow.current_version.definition["steps"][0]["id"] == "menu"
     audit = AuditEvent.objects.filter(data__model="bots.Flow", data__object_id=flow.pk).get()
-    assert audit.actor.username == "maria" and audit.data["change"] == "created"
+    assert audit.actor.username == "maria"
+    assert audit.data["change"] == "created"
 
 
 def test_errors_name_the_step_and_nothing_is_saved(manager_client, desk):
@@ -103,7 +108,8 @@ def test_errors_name_the_step_and_nothing_is_saved(manager_client, desk):
     assert "nowhere" in errors
     assert FlowVersion.objects.filter(flow=desk).count() == 1
     not_json = manager_client.post(f"/bots/{desk.pk}/", {"definition": "{oops"})
-    assert not_json.status_code == 400 and "Enter a valid JSON" in not_json.text
+    assert not_json.status_code == 400
+    assert "Enter a valid JSON" in not_json.text
 
 
 def test_editing_adds_a_version_and_running_sessions_stay_on_theirs(manager_client, desk):
@@ -169,9 +175,11 @@ def test_the_test_run_plays_the_flow_and_sends_nothing(manager_client, teams, in
     history.append({"kind": "text", "text": "abc", "reply_id": ""})
     done = _trial(manager_client, front_desk(), history, text="123456")
     assert "Saved order_number = 123456" in done.text
-    assert "Hands off to Support" in done.text and "Order 123456" in done.text
+    assert "Hands off to Support" in done.text
+    assert "Order 123456" in done.text
     assert 'id="trial-done"' in done.text
-    assert not Message.objects.exists() and not BotSession.objects.exists()
+    assert not Message.objects.exists()
+    assert not BotSession.objects.exists()
 
 
 def test_the_test_run_takes_the_timeout_and_business_hours(manager_client, teams, inbox):

@@ -83,8 +83,8 @@ def _edit(request: HttpRequest, flow: Flow | None) -> HttpResponse:
                 version = do_update_flow(
                     flow.pk,
                     data["definition"],
-                    request.user,
-                    inbox=data["inbox"],  # type: ignore[arg-type]
+                    request.user,  # type: ignore[arg-type]
+                    inbox=data["inbox"],
                 )
                 note = f"Saved “{data['definition']['name']}” as version {version.number}."
         except InvalidInput as exc:

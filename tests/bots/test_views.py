@@ -156,6 +156,18 @@ def test_a_flow_that_ran_is_not_deleted(manager_client, desk, inbox):
     assert "disable it instead" in response.text
 
 
+def test_the_list_costs_the_same_queries_for_more_flows(
+    manager_client, desk, django_assert_num_queries
+):
+    manager_client.get("/bots/")  # warm the session and the user
+    with django_assert_num_queries(4) as one:
+        manager_client.get("/bots/")
+    for i in range(3):
+        do_create_flow(front_desk(name=f"Desk {i}"), None)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert manager_client.get("/bots/").text.count("data-flow=") == 4
+
+
 def _trial(client, definition, history, **move):
     data = {"definition": json.dumps(definition), "history": json.dumps(history), **move}
     return client.post("/bots/test-run", data)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("sla/", include("baton.sla.urls")),
     path("assist/", include("baton.assist.urls")),
+    path("bots/", include("baton.bots.urls")),
     path("", include("baton.web.urls")),
     # Media is only served to those who may see the conversation (see web.views.media);
     # nothing serves MEDIA_ROOT directly, not even with DEBUG.

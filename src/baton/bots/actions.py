@@ -101,8 +101,16 @@ def do_create_flow(
     return flow
 
 
-def do_update_flow(flow_id: int, definition: Any, actor: User | None) -> FlowVersion:
-    """A new version of a flow; running sessions stay on the version they started with."""
+# ``do_update_flow(inbox=KEEP)`` leaves the flow's inbox as it is.
+KEEP: Any = object()
+
+
+def do_update_flow(
+    flow_id: int, definition: Any, actor: User | None, *, inbox: Any = KEEP
+) -> FlowVersion:
+    """A new version of a flow; running sessions stay on the version they started with.
+    ``inbox``: an Inbox (or None for every inbox) to change which new conversations it
+    starts on."""
     parsed = _parse(definition)
     with transaction.atomic():
         flow = Flow.objects.select_for_update().filter(pk=flow_id).first()
@@ -111,11 +119,33 @@ def do_update_flow(flow_id: int, definition: Any, actor: User | None) -> FlowVer
         if parsed.name != flow.name and Flow.objects.filter(name=parsed.name).exists():
             raise InvalidInput(f"A flow named {parsed.name!r} already exists.")
         version = _add_version(flow, parsed, actor)
+        values: dict[str, Any] = {"version": version.number}
+        changes: dict[str, Any] = {}
+        if inbox is not KEEP and getattr(inbox, "pk", None) != flow.inbox_id:
+            changes["inbox"] = inbox
+            values["inbox"] = str(inbox) if inbox is not None else "every inbox"
         Flow.objects.filter(pk=flow.pk).update(
-            name=parsed.name, start_on=parsed.start_on, updated_at=timezone.now()
+            name=parsed.name, start_on=parsed.start_on, updated_at=timezone.now(), **changes
         )
-        record_config_change(actor, flow, "changed", {"version": version.number})
+        record_config_change(actor, flow, "changed", values)
     return version
+
+
+def do_delete_flow(flow_id: int, actor: User | None) -> None:
+    """Delete a flow and its versions. A flow that ever ran keeps its versions (sessions
+    and their history point at them): disable it instead."""
+    with transaction.atomic():
+        flow = Flow.objects.select_for_update().filter(pk=flow_id).first()
+        if flow is None:
+            raise NotFound(f"Flow {flow_id} does not exist.")
+        if BotSession.objects.filter(flow_version__flow=flow).exists():
+            raise Conflict(
+                f"The flow {flow.name!r} has run on conversations; disable it instead of "
+                "deleting it."
+            )
+        record_config_change(actor, flow, "deleted", {"start_on": flow.start_on})
+        Flow.objects.filter(pk=flow.pk).update(current_version=None)
+        flow.delete()
 
 
 def do_set_flow_enabled(flow_id: int, enabled: bool, actor: User | None) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from baton.agents.models import Role, User
 from baton.bots.definition import CsatStep, FlowDefinition
@@ -17,6 +17,7 @@ from baton.bots.models import BotSession, CsatResponse, Flow, StartOn
 from baton.bots.models import SessionState as Run
 from baton.conversations.models import AuditEvent, Conversation, Message, MessageType
 from baton.conversations.queries import visible_conversations
+from baton.core.errors import NotFound, PermissionDenied
 from baton.routing.queries import get_facts, reply_of
 
 # Inbound types that are not the customer answering the bot.
@@ -189,3 +190,48 @@ def csat_item(response: CsatResponse) -> dict[str, Any]:
         "agents": sorted(user.username for user in response.agents.all()),
         "created_at": response.created_at,
     }
+
+
+# ------------------------------------------------------------------------------------------
+# Flows as configuration (the /bots/ pages and the API)
+
+
+def check_may_configure_flows(user: Any) -> None:
+    """Bot flows are configuration: managers and admins only."""
+    if not (user.is_authenticated and (user.is_manager or user.is_superuser)):
+        raise PermissionDenied("Only managers and admins can change bot flows.")
+
+
+def get_running_counts() -> dict[int, int]:
+    """``{flow id: active sessions}`` over all of a flow's versions."""
+    rows = (
+        BotSession.objects.filter(state=Run.ACTIVE)
+        .values("flow_version__flow_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["flow_version__flow_id"]: row["n"] for row in rows}
+
+
+def get_flows() -> list[Flow]:
+    """Every flow by name, each with ``running`` (its active sessions, any version)."""
+    running = get_running_counts()
+    flows = list(Flow.objects.select_related("current_version", "inbox").order_by("name"))
+    for flow in flows:
+        flow.running = running.get(flow.pk, 0)  # type: ignore[attr-defined]
+    return flows
+
+
+def access_flow(flow_id: int) -> Flow:
+    flow = Flow.objects.select_related("current_version", "inbox").filter(pk=flow_id).first()
+    if flow is None:
+        raise NotFound(f"Flow {flow_id} does not exist.")
+    flow.running = get_running_counts().get(flow.pk, 0)  # type: ignore[attr-defined]
+    return flow
+
+
+def current_definition(flow: Flow) -> FlowDefinition | None:
+    """The flow's current version, parsed (None for a flow without one)."""
+    if flow.current_version is None:
+        return None
+    return _definition(json.dumps(flow.current_version.definition, sort_keys=True))

@@ -127,6 +127,16 @@ def do_set_flow_enabled(flow_id: int, enabled: bool, actor: User | None) -> None
         record_config_change(actor, flow, "changed", {"enabled": enabled})
 
 
+def do_set_on_resolve_flow(team: Team, flow_name: str, actor: User | None) -> None:
+    """The flow a team's conversations go to when a person resolves them ("" for none)."""
+    if flow_name and not Flow.objects.filter(name=flow_name).exists():
+        raise InvalidInput(f"No flow {flow_name!r}.")
+    with transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(on_resolve_flow=flow_name)
+        team.on_resolve_flow = flow_name
+        record_config_change(actor, team, "changed", {"on_resolve_flow": flow_name}, team=team)
+
+
 def _parse(definition: Any) -> FlowDefinition:
     try:
         return parse_flow(definition)

@@ -148,9 +148,7 @@ def test_order_tracking_lands_in_support_with_the_order_number_and_the_standard_
     assert texts[-1].endswith("takes over for order 4711.")
 
 
-def test_a_billing_problem_skips_the_menu_and_runs_the_urgent_clock_from_the_handoff(
-    client, inbox
-):
+def test_a_billing_problem_skips_the_menu_and_runs_the_urgent_clock_from_the_handoff(client, inbox):
     seed_demo()
     customer_writes(client, "I was charged twice for order 1234")
     conversation = Conversation.objects.get()

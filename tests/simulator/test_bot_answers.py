@@ -126,8 +126,13 @@ def test_a_simulated_customer_answers_buttons_a_list_a_question_and_a_rating(sta
 def test_ratings_are_mostly_four_or_five():
     rows = [
         {"id": f"csat_{score}", "title": title}
-        for score, title in [(5, "5 ⭐ Excellent"), (4, "4 ⭐ Good"), (3, "3 ⭐ Okay"),
-                             (2, "2 ⭐ Poor"), (1, "1 ⭐ Very poor")]
+        for score, title in [
+            (5, "5 ⭐ Excellent"),
+            (4, "4 ⭐ Good"),
+            (3, "3 ⭐ Okay"),
+            (2, "2 ⭐ Poor"),
+            (1, "1 ⭐ Very poor"),
+        ]
     ]
     rng = random.Random(7)
     picks = [pick_rating(rows, rng)["id"] for _ in range(1000)]
@@ -148,13 +153,22 @@ def test_what_is_a_prompt_and_what_is_not():
         return {"type": "text", "text": {"body": body}}
 
     tap = answer({"type": "interactive", "interactive": buttons_body("Pick", [("y", "Yes")])})
-    assert tap == {"type": "interactive", "interactive_type": "button_reply", "id": "y",
-                   "title": "Yes"}
+    assert tap == {
+        "type": "interactive",
+        "interactive_type": "button_reply",
+        "id": "y",
+        "title": "Yes",
+    }
     row = answer(
         {"type": "interactive", "interactive": list_body("Pick", "Go", [("r", "Row", "More")])}
     )
-    assert row == {"type": "interactive", "interactive_type": "list_reply", "id": "r",
-                   "title": "Row", "description": "More"}
+    assert row == {
+        "type": "interactive",
+        "interactive_type": "list_reply",
+        "id": "r",
+        "title": "Row",
+        "description": "More",
+    }
     assert answer(text("Your order number?")) == {"type": "text", "text": "1007"}
     assert answer(text("Qual é o número da encomenda?")) == {"type": "text", "text": "1007"}
     # Another question is the bot's only right after a tap; a statement is nobody's prompt.

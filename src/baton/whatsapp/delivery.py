@@ -164,10 +164,14 @@ def do_start_send(message_id: int) -> Message | None:
         # A bot's parting words (a handoff's or a close step's text, queued just before it
         # let go) go out while no person holds the conversation yet.
         if not still_theirs and author_id is not None and owner_id is None:
-            still_theirs = status in (
-                ConversationStatus.QUEUED,
-                ConversationStatus.RESOLVED,
-            ) and User.objects.filter(pk=author_id, role=Role.BOT).exists()
+            still_theirs = (
+                status
+                in (
+                    ConversationStatus.QUEUED,
+                    ConversationStatus.RESOLVED,
+                )
+                and User.objects.filter(pk=author_id, role=Role.BOT).exists()
+            )
         if not still_theirs:
             _refuse_send(message_id, conversation_id, author_id, owner_id)
             return None

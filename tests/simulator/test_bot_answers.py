@@ -22,6 +22,7 @@ from baton.simulator.customers import (
 from baton.whatsapp.outbound import buttons_body, list_body
 from tests.bots.flows import closing
 from tests.live import wait_for
+from tests.simulator.conftest import NUMBER
 
 CUSTOMER = 6  # script 0: a question, then "Great, thank you" once answered
 
@@ -175,3 +176,31 @@ def test_what_is_a_prompt_and_what_is_not():
     assert answer(text("Which colour would you like?")) is None
     assert answer(text("Which colour would you like?"), in_bot_exchange=True)["text"]
     assert answer(text("Thanks! A colleague takes over."), in_bot_exchange=True) is None
+
+
+def test_after_its_script_a_customer_still_answers_a_rating(start_simulator):
+    simulator = start_simulator(customers=1, first_customer=CUSTOMER, linger_seconds=30)
+    who = persona(CUSTOMER)
+
+    def business_sends(body: dict) -> None:
+        httpx.post(
+            f"{simulator.graph_base_url}/{NUMBER.phone_number_id}/messages",
+            headers={"Authorization": f"Bearer {NUMBER.access_token}"},
+            json={"messaging_product": "whatsapp", "to": who.wa_id, **body},
+            timeout=10,
+        ).raise_for_status()
+
+    def text(body: str) -> dict:
+        return {"type": "text", "text": {"body": body}}
+
+    wait_for(lambda: Message.objects.filter(direction="inbound").count() == 1, timeout=15)
+    business_sends(text("We do, in 2 days."))
+    wait_for(lambda: Message.objects.filter(text="Great, thank you 🙏").exists(), timeout=15)
+    business_sends(text("You are welcome."))
+    wait_for(lambda: Message.objects.filter(type="reaction").exists(), timeout=15)
+    # The script is over; a closing flow's rating comes later, and is answered.
+    rows = [(f"csat_{s}", f"{s} ⭐", "") for s in (5, 4, 3, 2, 1)]
+    business_sends({"type": "interactive", "interactive": list_body("Rate us", "Rate", rows)})
+    rating = wait_for(lambda: Message.objects.filter(type="interactive").first(), timeout=15)
+    assert rating.content["interactive_type"] == "list_reply"
+    assert rating.content["id"] in {row[0] for row in rows}

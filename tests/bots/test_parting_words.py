@@ -32,7 +32,8 @@ def handed_off(client, inbox):
 
 def test_the_handoff_text_goes_out_while_the_conversation_waits_in_the_queue(handed_off):
     claimed = do_start_send(handed_off.pk)
-    assert claimed is not None and claimed.status == DeliveryStatus.SENDING
+    assert claimed is not None
+    assert claimed.status == DeliveryStatus.SENDING
 
 
 def test_once_a_person_claimed_it_the_bots_text_is_refused(handed_off):

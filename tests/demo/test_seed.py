@@ -3,6 +3,7 @@ keeps what exists and fills in only what is missing."""
 
 from __future__ import annotations
 
+import json
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,20 @@ from django.utils import timezone
 from baton.agents.actions import do_record_connection, do_record_heartbeat
 from baton.agents.models import Shift, Team, User
 from baton.agents.tasks import do_expire_presence
-from baton.demo.seed import DEMO_NUMBERS, seed_demo
+from baton.bots.actions import do_set_flow_enabled, do_set_on_resolve_flow, do_update_flow
+from baton.bots.models import Flow
+from baton.conversations.models import (
+    AuditEvent,
+    Conversation,
+    ConversationStatus,
+    EventKind,
+    Message,
+    Priority,
+)
+from baton.demo.seed import DEMO_NUMBERS, FRONT_DESK_FLOW, seed_demo
+from baton.sla.models import ConversationSla
 from baton.whatsapp.models import Inbox
+from tests.bots.helpers import customer_taps, customer_writes
 
 
 def shifts_of(username: str) -> set[tuple[int, time, time]]:
@@ -82,3 +95,77 @@ def test_an_agent_made_available_by_a_restart_stays_available(db, settings):
     do_record_connection(bob.pk, -1)
     assert do_expire_presence(timezone.now() + timedelta(seconds=200)) == 1
     assert User.objects.get(pk=bob.pk).presence == "offline"
+
+
+def test_the_bot_flows_are_seeded_once_and_a_managers_edits_are_kept(db):
+    seed_demo()
+    desk = Flow.objects.get(name="Front desk")
+    closing = Flow.objects.get(name="Closing")
+    assert (desk.start_on, desk.enabled, closing.start_on) == ("new_conversation", True, "manual")
+    support = Team.objects.get(name="Support")
+    assert support.on_resolve_flow == "Closing"
+    # A manager rewrites the greeting, switches the rating off and clears the setting.
+    edited = json.loads(json.dumps(FRONT_DESK_FLOW))
+    edited["steps"][2]["text"] = "Welcome back!"
+    do_update_flow(desk.pk, edited, None)
+    do_set_flow_enabled(closing.pk, False, None)
+    do_set_on_resolve_flow(support, "", None)
+
+    seed_demo()
+    seed_demo()
+
+    assert Flow.objects.filter(name__in=["Front desk", "Closing"]).count() == 2
+    desk.refresh_from_db()
+    assert desk.versions.count() == 2
+    assert desk.current_version.definition["steps"][2]["text"] == "Welcome back!"
+    closing.refresh_from_db()
+    assert closing.enabled is False
+    support.refresh_from_db()
+    assert support.on_resolve_flow == ""
+
+
+def test_order_tracking_lands_in_support_with_the_order_number_and_the_standard_clock(
+    client, inbox
+):
+    seed_demo()
+    customer_writes(client, "Hi there")
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.BOT
+    assert ConversationSla.objects.get(pk=conversation.pk).first_response_state == "none"
+    customer_taps(client, "track", "Track my order")
+    customer_writes(client, "12x")  # not an order number: asked again
+    customer_writes(client, "4711")
+    conversation.refresh_from_db()
+    assert conversation.status != ConversationStatus.BOT
+    assert conversation.team.name == "Support"
+    assert conversation.attributes["order_number"] == "4711"
+    sla = ConversationSla.objects.get(pk=conversation.pk)
+    assert (sla.policy.name, sla.first_response_state) == ("Standard", "running")
+    texts = list(
+        Message.objects.filter(direction="outbound").order_by("pk").values_list("text", flat=True)
+    )
+    assert "Only digits, please: what is your order number?" in texts
+    assert texts[-1].endswith("takes over for order 4711.")
+
+
+def test_a_billing_problem_skips_the_menu_and_runs_the_urgent_clock_from_the_handoff(client, inbox):
+    seed_demo()
+    customer_writes(client, "I was charged twice for order 1234")
+    conversation = Conversation.objects.get()
+    assert conversation.status != ConversationStatus.BOT
+    assert (conversation.team.name, conversation.priority) == ("Support", Priority.URGENT)
+    assert "billing" in conversation.labels
+    handoff = AuditEvent.objects.get(conversation=conversation, kind=EventKind.BOT_HANDOFF)
+    sla = ConversationSla.objects.get(pk=conversation.pk)
+    assert (sla.policy.name, sla.first_response_started_at) == ("Urgent", handoff.created_at)
+
+
+def test_talk_to_sales_goes_to_sales(client, inbox):
+    seed_demo()
+    customer_writes(client, "Hello")
+    customer_taps(client, "sales", "Talk to sales")
+    conversation = Conversation.objects.get()
+    assert (conversation.status != ConversationStatus.BOT, conversation.team.name) == (
+        True,
+        "Sales",
+    )

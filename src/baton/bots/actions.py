@@ -14,22 +14,36 @@ after a person took over. Sends go through ``whatsapp.outbound`` as the bot user
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from baton.agents.actions import do_create_api_token
 from baton.agents.models import Role, Team, User
 from baton.bots import engine
+from baton.bots.agent_bot import event_payload
 from baton.bots.definition import FlowDefinition, parse_flow
-from baton.bots.models import BotSession, CsatResponse, Flow, FlowVersion, SessionState
+from baton.bots.models import (
+    AgentBot,
+    BotSession,
+    CsatResponse,
+    Flow,
+    FlowVersion,
+    SessionState,
+)
 from baton.bots.queries import (
     context_for,
     definition_of,
     get_active_session,
     get_enabled_flow,
     get_flow_for_new_conversation,
+    get_greeting_agent_bot,
     people_who_held,
     state_of,
 )
@@ -155,6 +169,16 @@ def do_set_flow_enabled(flow_id: int, enabled: bool, actor: User | None) -> None
             raise NotFound(f"Flow {flow_id} does not exist.")
         Flow.objects.filter(pk=flow.pk).update(enabled=enabled, updated_at=timezone.now())
         record_config_change(actor, flow, "changed", {"enabled": enabled})
+
+
+def do_set_on_resolve_flow(team: Team, flow_name: str, actor: User | None) -> None:
+    """The flow a team's conversations go to when a person resolves them ("" for none)."""
+    if flow_name and not Flow.objects.filter(name=flow_name).exists():
+        raise InvalidInput(f"No flow {flow_name!r}.")
+    with transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(on_resolve_flow=flow_name)
+        team.on_resolve_flow = flow_name
+        record_config_change(actor, team, "changed", {"on_resolve_flow": flow_name}, team=team)
 
 
 def _parse(definition: Any) -> FlowDefinition:
@@ -602,3 +626,109 @@ def record_csat(
             groups,
         )
     return response
+
+
+# ------------------------------------------------------------------------------------------
+# External agent bots (docs/agent-bot.md)
+
+
+def do_create_agent_bot(
+    username: str,
+    webhook_url: str,
+    actor: User | None,
+    *,
+    greets_new_conversations: bool = False,
+    inbox: Any = None,
+    display_name: str = "",
+) -> tuple[AgentBot, str, str]:
+    """A bot user without a flow whose conversations' events go to ``webhook_url``.
+
+    Returns the agent bot, its signing secret and its API token (both shown once)."""
+    try:
+        URLValidator(schemes=["http", "https"])(webhook_url)
+    except ValidationError as exc:
+        raise InvalidInput(f"{webhook_url!r} is not an http(s) URL.") from exc
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise InvalidInput(f"A user named {username!r} already exists.")
+        user = User(username=username, role=Role.BOT, display_name=display_name or username)
+        user.set_unusable_password()
+        user.save()
+        secret = secrets.token_urlsafe(32)
+        agent = AgentBot.objects.create(
+            user=user,
+            webhook_url=webhook_url,
+            secret=secret,
+            greets_new_conversations=greets_new_conversations,
+            inbox=inbox,
+        )
+        token = do_create_api_token(user)
+        record_config_change(
+            actor,
+            agent,
+            "created",
+            {"webhook_url": webhook_url, "greets_new_conversations": greets_new_conversations},
+        )
+    return agent, secret, token
+
+
+def start_agent_bot_for_new_conversation(conversation: Conversation, message: Message) -> bool:
+    """A new conversation no flow greets goes to the agent bot that greets its inbox's new
+    conversations, if any. Precondition: as ``start_for_new_conversation``."""
+    agent = get_greeting_agent_bot(conversation.inbox_id)
+    if agent is None or conversation.status != ConversationStatus.QUEUED:
+        return False
+    move_to_bot(
+        conversation,
+        agent.user,
+        actor=None,
+        kind=EventKind.BOT_STARTED,
+        reason=f"agent bot {agent.user.username} greets new conversations",
+        data={"agent_bot": agent.user.username},
+    )
+    queue_agent_bot_event(conversation, message, opened="created")
+    return True
+
+
+def queue_agent_bot_event(
+    conversation: Conversation, message: Message, *, opened: str = "existing"
+) -> bool:
+    """The customer wrote in a conversation an agent bot owns: queue the signed POST of a
+    ``message.received`` event, in the ingest's transaction (it commits with the message).
+    """
+    if conversation.status != ConversationStatus.BOT or conversation.owner_id is None:
+        return False
+    agent = AgentBot.objects.filter(user_id=conversation.owner_id, enabled=True).first()
+    if agent is None:
+        return False
+    contact = conversation.contact
+    payload = event_payload(
+        "message.received",
+        str(uuid.uuid4()),
+        conversation={
+            "id": conversation.pk,
+            "status": conversation.status,
+            "opened": opened,
+            "team": conversation.team.name if conversation.team else None,
+            "language": conversation.language,
+            "attributes": conversation.attributes or {},
+            "contact": {
+                "wa_id": contact.wa_id,
+                "user_id": contact.user_id,
+                "name": contact.profile_name,
+            },
+        },
+        message={
+            "id": message.pk,
+            "wamid": message.wamid,
+            "type": message.type,
+            "text": message.text,
+            "content": message.content,
+            "created_at": message.created_at.isoformat(),
+        },
+    )
+    # local import: bots.tasks runs these actions, so it imports this module
+    from baton.bots.tasks import deliver_agent_bot_event
+
+    deliver_agent_bot_event.enqueue(agent.pk, payload, 1)
+    return True

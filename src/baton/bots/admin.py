@@ -3,7 +3,7 @@ ratings are records, shown read-only."""
 
 from django.contrib import admin
 
-from baton.bots.models import BotSession, CsatResponse, Flow, FlowVersion
+from baton.bots.models import AgentBot, BotSession, CsatResponse, Flow, FlowVersion
 from baton.core.admin import AuditedAdmin
 
 
@@ -45,3 +45,17 @@ class BotSessionAdmin(ReadOnlyAdmin):
 class CsatResponseAdmin(ReadOnlyAdmin):
     list_display = ("conversation", "score", "last_agent", "team", "created_at")
     list_filter = ("score",)
+
+
+@admin.register(AgentBot)
+class AgentBotAdmin(AuditedAdmin):
+    """Change an agent bot's URL, switch it off, choose what it greets. Create one with
+    ``do_create_agent_bot`` (it makes the bot user, its secret and its API token)."""
+
+    list_display = ("user", "webhook_url", "enabled", "greets_new_conversations", "inbox")
+    list_filter = ("enabled", "greets_new_conversations")
+    fields = ("user", "webhook_url", "enabled", "greets_new_conversations", "inbox")
+    readonly_fields = ("user",)
+
+    def has_add_permission(self, request):
+        return False

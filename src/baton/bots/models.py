@@ -150,3 +150,26 @@ class CsatResponse(models.Model):
 
     def __str__(self) -> str:
         return f"csat #{self.conversation_id} {self.score or 'skipped'}"
+
+
+class AgentBot(models.Model):
+    """An external bot (Rasa, Typebot, your own code): a bot user without a flow whose
+    conversations' events Baton POSTs, signed, to ``webhook_url``. It answers through the
+    API with the user's token and hands off with ``POST …/handoff`` (docs/agent-bot.md)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_bot"
+    )
+    webhook_url = models.URLField(max_length=500)
+    # The HMAC-SHA256 key of ``X-Baton-Signature-256``; shown once, like an API token.
+    secret = models.CharField(max_length=128)
+    enabled = models.BooleanField(default=True)
+    # Greets new conversations no flow greets (on this inbox, or on every inbox when null).
+    greets_new_conversations = models.BooleanField(default=False)
+    inbox = models.ForeignKey(
+        "whatsapp.Inbox", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"agent bot {self.user.username}"

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from baton.agents.models import Role, User
 from baton.bots.definition import CsatStep, FlowDefinition
 from baton.bots.engine import Context, CustomerInput, SessionState
-from baton.bots.models import BotSession, CsatResponse, Flow, StartOn
+from baton.bots.models import AgentBot, BotSession, CsatResponse, Flow, StartOn
 from baton.bots.models import SessionState as Run
 from baton.conversations.models import AuditEvent, Conversation, Message, MessageType
 from baton.conversations.queries import visible_conversations
@@ -22,6 +22,18 @@ from baton.routing.queries import get_facts, reply_of
 
 # Inbound types that are not the customer answering the bot.
 NOT_AN_ANSWER = (MessageType.REACTION, MessageType.EDIT, MessageType.REVOKE, MessageType.SYSTEM)
+
+
+def get_greeting_agent_bot(inbox_id: int) -> AgentBot | None:
+    """The enabled agent bot that greets this inbox's new conversations (one for the inbox
+    before one for every inbox)."""
+    candidates = AgentBot.objects.select_related("user").filter(
+        Q(inbox_id=inbox_id) | Q(inbox__isnull=True),
+        enabled=True,
+        greets_new_conversations=True,
+        user__is_active=True,
+    )
+    return min(candidates, key=lambda a: (a.inbox_id is None, a.pk), default=None)
 
 
 def get_flow_for_new_conversation(inbox_id: int) -> Flow | None:

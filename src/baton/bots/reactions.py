@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from baton.bots.actions import (
     cancel_sessions_after_move,
+    queue_agent_bot_event,
     run_step_for_message,
+    start_agent_bot_for_new_conversation,
     start_for_new_conversation,
     start_on_resolve,
 )
@@ -26,13 +28,16 @@ from baton.core.reactions import Slot, register
 def on_message(change: MessageReceived) -> None:
     conversation, message = change.conversation, change.message
     if change.opened == Opened.CREATED:
-        start_for_new_conversation(conversation, message)
+        if not start_for_new_conversation(conversation, message):
+            start_agent_bot_for_new_conversation(conversation, message)
         return
     if conversation.status != ConversationStatus.BOT:
         return
     event = input_of(message)
-    if event is not None:
-        run_step_for_message(conversation, message, event)
+    if event is not None and run_step_for_message(conversation, message, event):
+        return
+    # No flow holds it: an external agent bot may (its events go out by webhook).
+    queue_agent_bot_event(conversation, message)
 
 
 def on_move(change: ConversationMoved) -> None:

@@ -266,6 +266,23 @@ def do_handoff_conversation(
             if conversation.owner_id is None:
                 raise Conflict("Only the owner can hand off; this conversation is unassigned.")
             raise _owned_by_someone_else(conversation, actor)
+        if actor.is_bot and conversation.status == ConversationStatus.BOT:
+            # An external agent bot hands over to people: to a team's queue, or to the
+            # queue with an agent preferred — the same move as a flow's handoff step.
+            team = None
+            if to_team_name:
+                team = Team.objects.filter(name=to_team_name).first()
+                if team is None:
+                    raise InvalidInput(f"No team {to_team_name!r}.")
+            return move_from_bot(
+                conversation,
+                bot=actor,
+                team=team,
+                preferred_agent=_resolve_agent(to_username) if to_username else None,
+                reason=f"handed off by bot: {reason}"[:500],
+                note=note,
+                data={"why": reason},
+            )
         if to_team_name:
             team = Team.objects.filter(name=to_team_name).first()
             if team is None:

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from baton.agents.actions import do_create_user, do_set_presence
 from baton.agents.models import Shift, Team, User
+from baton.bots.actions import do_create_flow, do_set_on_resolve_flow
+from baton.bots.models import Flow
 from baton.demo.inbox import seed_inbox_catalogue
 from baton.routing.availability import ShiftWindow, is_on_shift
 from baton.routing.models import RoutingRule
@@ -101,6 +103,113 @@ DEMO_SLA_POLICIES = [
     },
 ]
 
+# Bots, configured once. The front desk greets every new conversation: the routing rules
+# have already run (a billing problem is Support's and urgent), the bot holds the
+# conversation (no SLA clock runs) and its handoff starts the clock of the policy that
+# matches — Urgent for billing, Standard for the rest. After hours it says when the shop
+# opens and hands off anyway (the team's queue keeps it). Without business hours
+# configured (/routing/), the shop is always open.
+BILLING_WORDS = DEMO_RULES[0][1]["value"]
+FRONT_DESK_FLOW = {
+    "name": "Front desk",
+    "description": "Greets new conversations: order tracking to Support, sales to Sales.",
+    "start_on": "new_conversation",
+    "start": "hours",
+    "steps": [
+        {
+            "id": "hours",
+            "type": "branch",
+            "branches": [
+                {"when": {"field": "time.within_business_hours", "op": "is_true"}, "next": "triage"}
+            ],
+            "default": "after_hours",
+        },
+        {
+            "id": "triage",
+            "type": "branch",
+            "branches": [
+                {
+                    "when": {"field": "message.text", "op": "contains_any", "value": BILLING_WORDS},
+                    "next": "to_billing",
+                }
+            ],
+            "default": "menu",
+        },
+        {
+            "id": "menu",
+            "type": "message",
+            "text": "Hi! 👋 I am the shop's assistant. What can we do for you?",
+            "buttons": [
+                {"id": "track", "title": "Track my order", "next": "order_no"},
+                {"id": "sales", "title": "Talk to sales", "next": "to_sales"},
+            ],
+            "retry_text": "Please tap one of the buttons.",
+            "timeout_seconds": 300,
+            "on_timeout": "to_team",
+        },
+        {
+            "id": "order_no",
+            "type": "ask",
+            "text": "What is your order number?",
+            "save_as": "order_number",
+            "validate": "^[0-9]{4,10}$",
+            "retry_text": "Only digits, please: what is your order number?",
+            "next": "to_support",
+            "timeout_seconds": 300,
+            "on_timeout": "to_team",
+        },
+        {
+            "id": "to_support",
+            "type": "handoff",
+            "team": "Support",
+            "note": "Order {{order_number}}",
+            "text": "Thanks! A colleague from Support takes over for order {{order_number}}.",
+        },
+        {
+            "id": "to_sales",
+            "type": "handoff",
+            "team": "Sales",
+            "text": "A colleague from Sales will be with you in a moment.",
+        },
+        {
+            "id": "to_billing",
+            "type": "handoff",
+            "team": "Support",
+            "note": "Billing problem",
+            "text": "Sorry about that! A colleague from Support looks into it right away.",
+        },
+        {
+            "id": "after_hours",
+            "type": "message",
+            "text": "Thanks for writing! We are closed now: we open Monday to Friday at 9:00, "
+            "and a colleague answers you then.",
+            "next": "to_team",
+        },
+        {"id": "to_team", "type": "handoff", "note": "From the front desk"},
+    ],
+}
+# Support's on-resolve flow: the agent resolves, the bot asks for a rating and closes.
+CLOSING_FLOW = {
+    "name": "Closing",
+    "description": "After an agent resolves: a 1-5 rating, then goodbye.",
+    "start_on": "manual",
+    "start": "rate",
+    "steps": [
+        {
+            "id": "rate",
+            "type": "csat",
+            "text": "Thanks for talking to us! How would you rate our help?",
+            "timeout_seconds": 600,
+            "on_timeout": "bye",
+            "next": "bye",
+        },
+        {"id": "bye", "type": "close", "text": "Have a nice day! 👋"},
+    ],
+}
+DEMO_FLOWS = [FRONT_DESK_FLOW, CLOSING_FLOW]
+# (team, flow its conversations go to when an agent resolves them)
+DEMO_ON_RESOLVE_FLOWS = [("Support", "Closing")]
+
 # (username, role, team, display name)
 DEMO_USERS = [
     ("maria", "manager", None, "Maria (manager)"),
@@ -150,6 +259,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         seed_demo_shifts(timezone.now())
         seed_demo_rules()
         seed_demo_sla_policies()
+        seed_demo_flows()
         seed_inbox_catalogue()
     return [(username, DEMO_PASSWORD, role) for username, role, _, _ in DEMO_USERS]
 
@@ -169,6 +279,21 @@ def seed_demo_sla_policies() -> None:
     for values in DEMO_SLA_POLICIES:
         if not SlaPolicy.objects.filter(name=values["name"]).exists():
             do_create_policy(admin, dict(values))
+
+
+def seed_demo_flows() -> None:
+    """The demo's bot flows and Support's on-resolve flow, once (a manager's later edits,
+    a disabled flow or a cleared team setting, are kept)."""
+    admin = User.objects.filter(username="admin").first()
+    created = set()
+    for definition in DEMO_FLOWS:
+        if not Flow.objects.filter(name=definition["name"]).exists():
+            do_create_flow(definition, admin)
+            created.add(definition["name"])
+    for team_name, flow_name in DEMO_ON_RESOLVE_FLOWS:
+        team = Team.objects.filter(name=team_name).first()
+        if team is not None and flow_name in created:
+            do_set_on_resolve_flow(team, flow_name, admin)
 
 
 def seed_demo_shifts(now: datetime) -> None:

@@ -10,6 +10,7 @@ import logging
 import random
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -62,6 +63,20 @@ def refusal_advice(status: int, body: str, config: SimulatorConfig) -> str:
         f"WHATSAPP_APP_SECRET={config.app_secret} (the secret this simulator signs with; "
         "'baton simulate' prints every variable Baton needs)"
     )
+
+
+# A customer answers at most this many prompts (a flow that keeps asking loses them).
+MAX_PROMPT_ANSWERS = 12
+
+
+@dataclass
+class _BotExchange:
+    """One customer's answers to prompts: their order number, how many they answered and
+    whether they are amid an exchange (a question right after a tap is the bot's)."""
+
+    order_no: str
+    answered: int = 0
+    in_progress: bool = False
 
 
 class Simulator:
@@ -498,10 +513,12 @@ class Simulator:
                 "emoji": spec.get("emoji", ""),
             }
         elif kind == "interactive":
-            message["interactive"] = {
-                "type": "button_reply",
-                "button_reply": {"id": spec.get("id", "yes"), "title": spec.get("title", "Yes")},
-            }
+            # A tap on a reply button or a list row (PROTOCOL §4: interactive replies).
+            reply_type = spec.get("interactive_type") or "button_reply"
+            reply = {"id": spec.get("id", "yes"), "title": spec.get("title", "Yes")}
+            if reply_type == "list_reply" and spec.get("description"):
+                reply["description"] = spec["description"]
+            message["interactive"] = {"type": reply_type, reply_type: reply}
         else:
             message["type"] = "unsupported"
             message["unsupported"] = {"type": kind}
@@ -548,6 +565,7 @@ class Simulator:
             base = {"name": who.name, "user_id": who.user_id, "username": who.username}
             seen_replies = 0
             last_business_wamid = ""
+            exchange = _BotExchange(order_no=customer_data.order_number(index))
             for step in script:
                 kind = step[0]
                 if kind == "say":
@@ -575,31 +593,95 @@ class Simulator:
                 elif kind == "pause":
                     await asyncio.sleep(step[1])
                 elif kind == "wait_reply":
-                    reply = await self._wait_for_reply(number, who, seen_replies)
-                    if reply is None:
-                        return  # went silent: nobody answered in time
-                    seen_replies += 1
-                    last_business_wamid = reply.wamid
-                    # Reading the answer and typing the next message.
-                    await asyncio.sleep(self.rng.uniform(*self.config.typing_seconds))
+                    # A bot's prompts on the way are answered; the step waits for the
+                    # first message that is no prompt (a person's answer, a statement).
+                    while True:
+                        reply = await self._wait_for_reply(number, who, seen_replies)
+                        if reply is None:
+                            return  # went silent: nobody answered in time
+                        seen_replies += 1
+                        last_business_wamid = reply.wamid
+                        # Reading the answer and typing the next message.
+                        await asyncio.sleep(self.rng.uniform(*self.config.typing_seconds))
+                        if not await self._answer_prompt(number, who, base, reply, exchange):
+                            break
                 elif kind == "silent":
                     return
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("customer %s stopped", index)
+            return
         finally:
             self.active_customers -= 1
+        # The script is done; the customer still answers a bot for a while (a closing
+        # flow's rating after the agent resolved), without counting as active.
+        await self._linger(number, who, base, seen_replies, exchange)
+
+    async def _answer_prompt(
+        self,
+        number: SimNumber,
+        who: customer_data.Persona,
+        base: dict[str, Any],
+        reply: SentMessage,
+        exchange: _BotExchange,
+    ) -> bool:
+        """Answer ``reply`` if it is a prompt (a bot's buttons, list or question); False
+        when it is none, or the customer has answered enough prompts already."""
+        spec = customer_data.answer_to_prompt(
+            reply.body,
+            self.rng,
+            order_no=exchange.order_no,
+            in_bot_exchange=exchange.in_progress,
+        )
+        if spec is None or exchange.answered >= MAX_PROMPT_ANSWERS:
+            exchange.in_progress = False
+            return False
+        exchange.answered += 1
+        exchange.in_progress = True
+        self.world.count("prompts_answered")
+        await self._customer_send(number, who.key, {**base, **spec, "context_id": reply.wamid})
+        return True
+
+    async def _linger(
+        self,
+        number: SimNumber,
+        who: customer_data.Persona,
+        base: dict[str, Any],
+        seen: int,
+        exchange: _BotExchange,
+    ) -> None:
+        try:
+            deadline = time.monotonic() + self.config.linger_seconds
+            while time.monotonic() < deadline:
+                reply = await self._wait_for_reply(
+                    number, who, seen, timeout=deadline - time.monotonic()
+                )
+                if reply is None:
+                    return
+                seen += 1
+                await asyncio.sleep(self.rng.uniform(*self.config.typing_seconds))
+                await self._answer_prompt(number, who, base, reply, exchange)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("customer %s stopped", who.key)
 
     async def _customer_send(self, number: SimNumber, key: str, spec: dict[str, Any]) -> None:
         value, _ = self.customer_message(number, key, spec)
         await self.deliver_and_wait(number, value)
 
     async def _wait_for_reply(
-        self, number: SimNumber, who: customer_data.Persona, seen: int
+        self,
+        number: SimNumber,
+        who: customer_data.Persona,
+        seen: int,
+        timeout: float | None = None,
     ) -> SentMessage | None:
         keys = {k for k in (who.wa_id, who.user_id) if k}
-        deadline = time.monotonic() + self.config.answer_timeout_seconds
+        deadline = time.monotonic() + (
+            self.config.answer_timeout_seconds if timeout is None else timeout
+        )
         while time.monotonic() < deadline:
             replies = [
                 m

@@ -59,6 +59,9 @@ class SimulatorConfig:
     state_file: Path | None = None
     rate_per_minute: float = 6.0
     answer_timeout_seconds: float = 120.0
+    # After its script, a customer keeps answering a bot's prompts this long (a closing
+    # flow's rating once the agent resolved).
+    linger_seconds: float = 600.0
     typing_seconds: tuple[float, float] = (2.0, 6.0)
     seed: int | None = None
     extra: dict[str, str] = field(default_factory=dict)

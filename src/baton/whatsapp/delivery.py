@@ -17,7 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from baton.agents.models import User
+from baton.agents.models import Role, User
 from baton.conversations.actions import check_may_send, preview_of
 from baton.conversations.models import (
     STATUS_RANK,
@@ -128,7 +128,8 @@ def do_start_send(message_id: int) -> Message | None:
     the message fails with the reason (``get_not_sent_reason``) and the new owner may
     resend it. A take-over therefore either commits before this transaction and the
     message is refused, or waits for it and the send was already decided. The same rule
-    holds for a bot's messages: they go out only while the bot owns the conversation.
+    holds for a bot's messages: they go out only while the bot owns the conversation, or
+    (its last words before a handoff or a close) while nobody does.
     """
     # local import: whatsapp.tasks runs these actions, so it imports this module first
     from baton.whatsapp.tasks import check_uncertain_send
@@ -160,6 +161,17 @@ def do_start_send(message_id: int) -> Message | None:
                 and last_owner_id == author_id
             )
         )
+        # A bot's parting words (a handoff's or a close step's text, queued just before it
+        # let go) go out while no person holds the conversation yet.
+        if not still_theirs and author_id is not None and owner_id is None:
+            still_theirs = (
+                status
+                in (
+                    ConversationStatus.QUEUED,
+                    ConversationStatus.RESOLVED,
+                )
+                and User.objects.filter(pk=author_id, role=Role.BOT).exists()
+            )
         if not still_theirs:
             _refuse_send(message_id, conversation_id, author_id, owner_id)
             return None

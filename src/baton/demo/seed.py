@@ -48,6 +48,8 @@ DEMO_INBOX_TEAMS = {"Demo Shop": "Sales", "Demo Support": "Support"}
 # Agents who are available with a shift running now (hours before and after start-up).
 DEMO_SHIFTS = {"alice": (1, 8), "bob": (1, 8), "carlos": (1, 8)}
 
+# What makes a message a billing problem: the routing rule's words, and the bot's.
+BILLING_WORDS = ["charged twice", "refund", "payment"]
 # Routing rules for every number, first match wins (see docs/routing-rules.md).
 DEMO_RULES = [
     (
@@ -55,7 +57,7 @@ DEMO_RULES = [
         {
             "field": "message.text",
             "op": "contains_any",
-            "value": ["charged twice", "refund", "payment"],
+            "value": BILLING_WORDS,
         },
         {"team": "Support", "priority": "urgent", "labels": ["billing"]},
     ),
@@ -109,7 +111,6 @@ DEMO_SLA_POLICIES = [
 # matches — Urgent for billing, Standard for the rest. After hours it says when the shop
 # opens and hands off anyway (the team's queue keeps it). Without business hours
 # configured (/routing/), the shop is always open.
-BILLING_WORDS = DEMO_RULES[0][1]["value"]
 FRONT_DESK_FLOW = {
     "name": "Front desk",
     "description": "Greets new conversations: order tracking to Support, sales to Sales.",

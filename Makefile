@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BATON  := $(BIN)/baton
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint format bench bench-assignment bench-inbox bench-dashboard browsers clean
+.PHONY: install demo test test-postgres lint format bench bench-assignment bench-inbox bench-dashboard bench-sla browsers clean
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ bench-inbox: install
 # PostgreSQL database DATABASE_URL names (it is emptied first).
 bench-dashboard: install
 	$(BIN)/python benchmarks/dashboard.py
+
+# One SLA scan tick over 100,000 open conversations (idle, and with 200 due at once), on the
+# PostgreSQL database DATABASE_URL names (it is emptied first), else a temporary SQLite file.
+bench-sla: install
+	$(BIN)/python benchmarks/sla_scan.py $(if $(DATABASE_URL),--database $(DATABASE_URL))
 
 # The pictures in docs/screenshots/ come from the browser tests; other test runs keep their
 # screenshots in pytest's temporary folder.

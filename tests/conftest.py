@@ -56,6 +56,9 @@ def _whatsapp_settings(settings, tmp_path):
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
     settings.BATON_SEND_RETRY_BASE_SECONDS = 0
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Training the intent model takes seconds of CPU: only the tests that ask for a model
+    # (tests/assist's session fixture) get one, so no worker thread trains mid-test.
+    settings.BATON_ASSIST_AUTOTRAIN = False
 
 
 def load_sample(name: str) -> dict[str, Any]:

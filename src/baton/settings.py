@@ -219,6 +219,9 @@ BATON_METRICS_TOKEN = os.environ.get("BATON_METRICS_TOKEN", "").strip()
 # --- Assist: local intent model, reply suggestions, language (see docs/assist.md) ----------
 # Everything runs in Baton's processes on the CPU; nothing leaves the machine unless
 # BATON_ASSIST_LLM_URL names a drafting endpoint (off by default).
+# With no model file yet, the worker trains one (seconds of CPU, once) at first start and
+# before a first classification; 0 leaves messages unclassified until `baton assist train`.
+BATON_ASSIST_AUTOTRAIN = os.environ.get("BATON_ASSIST_AUTOTRAIN", "1") != "0"
 # Below this probability the intent is "other" and routing behaves as without assist.
 BATON_ASSIST_THRESHOLD = float(os.environ.get("BATON_ASSIST_THRESHOLD", "0.3"))
 # assist.queries.is_thanks (SLA "needs no answer") wants more certainty than routing.

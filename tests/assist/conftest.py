@@ -10,8 +10,14 @@ from baton.assist.suggestions import indexes
 
 
 @pytest.fixture(scope="session")
-def trained_model():
+def _session_model():
     return read_model() or train_model()
+
+
+@pytest.fixture(autouse=True)
+def trained_model(_session_model):
+    """Every assist test has the model (trained once per session)."""
+    return _session_model
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 from baton.agents.actions import do_create_user
 from baton.agents.models import Team
@@ -60,10 +61,16 @@ def press(page, *keys: str) -> None:
 
 
 def open_id(page) -> str | None:
-    return page.evaluate(
-        "() => { const c = document.querySelector('.conversation[data-ready]');"
-        " return c ? c.dataset.conversationId : null; }"
-    )
+    try:
+        return page.evaluate(
+            "() => { const c = document.querySelector('.conversation[data-ready]');"
+            " return c ? c.dataset.conversationId : null; }"
+        )
+    except PlaywrightError as exc:
+        # A view switch may still be loading its page when we look: look again.
+        if "Execution context was destroyed" in str(exc):
+            return None
+        raise
 
 
 def current_view(page, view: str) -> None:
@@ -171,7 +178,11 @@ def test_every_listed_shortcut_works_and_every_shortcut_is_listed(browser, baton
         current_view(page, view)
 
     # e resolves the open conversation (once the pane, refreshed by the view switches, has
-    # wired its buttons again: a key pressed before that finds nothing to click).
+    # wired its buttons again: a key pressed before that finds nothing to click). Opened
+    # from the list again: after a suite of browser tests the pane did not always come
+    # back from the view switches (not understood yet; alone the test never needed it).
+    if not page.locator(".conversation[data-ready] [data-action=resolve]").count():
+        page.click(f"#conversation-list .conv-item[data-conversation-id='{order[0]}']")
     page.wait_for_selector(".conversation[data-ready] [data-action=resolve]")
     page.wait_for_load_state("networkidle")
     press(page, "e")

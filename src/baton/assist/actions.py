@@ -57,6 +57,8 @@ def do_classify_message(message_id: int) -> str:
     )
     if message is None or not message.text.strip():
         return ""
+    if not settings.BATON_ASSIST_AUTOTRAIN and read_model() is None:
+        return ""  # no model yet, and training is left to `baton assist train`
     prediction = classify(message.text)
     conversation = message.conversation
     fields: dict[str, Any] = {}
@@ -134,6 +136,8 @@ def do_retrain_model(force: bool = False) -> dict[str, Any]:
     the current model already saw the latest correction (unless ``force``)."""
     last = latest_correction_id()
     model = read_model()
+    if model is None and not force and not settings.BATON_ASSIST_AUTOTRAIN:
+        return {"revision": 0}
     if model is not None and not force and model.get("last_correction_id", 0) >= last:
         return model
     return train_model([e for e in get_corrections() if e.text.strip()], last)

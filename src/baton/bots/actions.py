@@ -416,6 +416,19 @@ def _run(
     applier = _Applier(session, conversation, flow, new_state, now)
     for action in actions:
         applier.apply(action)
+    if applier.unreachable and applier.ended is None:
+        # The bot could not say what it meant to (the 24-hour window is closed): a bot
+        # waiting for an answer to a message nobody received would hold the customer
+        # forever. People can still reach them with a template.
+        applier.apply(
+            engine.Handoff(
+                team=None,
+                agent=None,
+                note="",
+                fields=dict(new_state.fields),
+                reason="the 24-hour window is closed: the bot cannot answer",
+            )
+        )
     applier.save()
 
 
@@ -438,6 +451,7 @@ class _Applier:
         self.bot = session.bot
         self.waiting_until: datetime | None = None
         self.ended: tuple[str, str] | None = None
+        self.unreachable = False  # a message of this step could not be sent
 
     def apply(self, action: engine.BotAction) -> None:
         match action:
@@ -470,6 +484,7 @@ class _Applier:
             return  # handed off earlier in this step: the bot says nothing more
         if "template" not in kwargs and not self.conversation.window_is_open(self.now):
             logger.info("bot: window closed, not sending to #%s", self.conversation.pk)
+            self.unreachable = True
             return
         do_queue_outbound_message(self.conversation, self.bot, **kwargs)
 

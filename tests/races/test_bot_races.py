@@ -67,7 +67,8 @@ def test_take_over_racing_the_bot_step_and_its_timeout(transactional_db):
     for name in ("Support", "Sales"):
         Team.objects.get_or_create(name=name)
     do_create_flow(front_desk(), None)
-    conversations = open_conversations(ROUNDS)
+    # Sent now: with their windows closed the bot could not greet them and would hand off.
+    conversations = open_conversations(ROUNDS, sent_now=True)
     manager = make_user("maria", role="manager")
     assert all(c.status == ConversationStatus.BOT for c in conversations)
     # The samples are dated in the past: open their 24-hour windows so the bot may answer,

@@ -20,7 +20,9 @@ from tests.live import running_baton
 PNID = "1122334455667"
 
 
-def text_webhook(wa_id: str, wamid: str, body: str, name: str = "Zoë Ñúñez") -> bytes:
+def text_webhook(
+    wa_id: str, wamid: str, body: str, name: str = "Zoë Ñúñez", timestamp: str = "1760000000"
+) -> bytes:
     return meta_bytes(
         {
             "object": "whatsapp_business_account",
@@ -41,7 +43,7 @@ def text_webhook(wa_id: str, wamid: str, body: str, name: str = "Zoë Ñúñez")
                                     {
                                         "from": wa_id,
                                         "id": wamid,
-                                        "timestamp": "1760000000",
+                                        "timestamp": timestamp,
                                         "type": "text",
                                         "text": {"body": body},
                                     }

@@ -37,15 +37,19 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         return list(pool.map(run, calls))
 
 
-def open_conversations(n: int) -> list[Conversation]:
+def open_conversations(n: int, *, sent_now: bool = False) -> list[Conversation]:
+    """``n`` customers' first messages, dated in 2025 (their 24-hour windows long closed)
+    unless ``sent_now``."""
     import json
+    import time
 
     from baton.whatsapp.actions import do_ingest_webhook
     from baton.whatsapp.parsing import parse_webhook
 
     make_inbox(PNID)
     for i in range(n):
-        body = text_webhook(f"3469900{i:04d}", f"wamid.own{i}", "hello")
+        stamp = str(int(time.time())) if sent_now else "1760000000"
+        body = text_webhook(f"3469900{i:04d}", f"wamid.own{i}", "hello", timestamp=stamp)
         do_ingest_webhook(parse_webhook(json.loads(body)))
     return list(Conversation.objects.order_by("pk"))
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 # Where domain rows are written: every app's actions, and the named write modules beside
 # them (ownership moves, delivery states, the audit log, alerts, routing-rule writes, SLA
-# escalations), the
-# worker's own bookkeeping, and the demo seed (it writes fixtures through plain creates).
+# escalations and predictions), the worker's own bookkeeping, and the demo seed (it writes
+# fixtures through plain creates).
 WRITE_MODULES = (
     "*/actions.py",
     "conversations/ownership.py",

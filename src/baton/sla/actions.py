@@ -116,8 +116,16 @@ def do_refresh_sla(
     Precondition: inside a transaction that holds the conversation's row lock (every change
     that dispatches to ``sla.reactions`` does; the scan takes it). Writes only what changed.
     """
-    now = now or timezone.now()
     row = ConversationSla.objects.filter(pk=conversation.pk).first()
+    return _refresh(conversation, row, now or timezone.now(), policies)
+
+
+def _refresh(
+    conversation: Conversation,
+    row: ConversationSla | None,
+    now: datetime,
+    policies: list[SlaPolicy] | None = None,
+) -> ConversationSla:
     cycle, events = get_clock_events(conversation.pk)
     return _evaluate_and_store(conversation, row, cycle, events, now, policies)
 
@@ -153,7 +161,7 @@ def do_refresh_sla_on_message(conversation: Conversation, message: Message) -> N
     row = ConversationSla.objects.filter(pk=conversation.pk).first()
     if row is not None and message_changes_no_clock(row, conversation, message):
         return
-    do_refresh_sla(conversation)
+    _refresh(conversation, row, timezone.now())  # the row just read: not read again
 
 
 def message_changes_no_clock(
